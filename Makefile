@@ -1,0 +1,47 @@
+# Two commands: `make run` serves the API, `make test` runs the whole suite.
+# Both install what they need first (Debian packages, a virtualenv, the data dir).
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# WeasyPrint needs Pango; libharfbuzz-subset0 makes font subsetting ~5x faster (perf-notes);
+# poppler-utils (pdfsig, pdftotext, pdftoppm), qpdf and libnss3-tools (certutil, a trust
+# store for pdfsig) check PDFs in tests.
+DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf \
+           libnss3-tools
+
+.PHONY: run test bench lint setup system-packages clean
+
+run: setup
+	$(BIN)/amiable serve
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+lint: setup
+	$(BIN)/ruff check .
+
+setup: system-packages $(VENV)/.installed
+	$(BIN)/amiable init
+
+system-packages:
+	@missing="$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)"; \
+	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$(echo $$missing)" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -c 'import service, signing'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

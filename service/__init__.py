@@ -1,0 +1,26 @@
+"""Amiable: documents and e-signatures for French amicable debt collection.
+
+`create_app()` is the Flask application factory; see README.md for the map of the code.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application: prepare the data dir, wire the adapters, register the routes."""
+    from service import bootstrap
+    from service.web import api, docs, errors
+
+    settings = bootstrap.prepare(settings or Settings.from_env())
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["amiable"] = bootstrap.build(settings)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(docs.bp)
+    errors.register(app)
+    return app

@@ -1,0 +1,152 @@
+"""The `amiable` command: serve, init, render offline, manage API keys and rates."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from service.config import Settings
+
+
+@click.group()
+def main() -> None:
+    """Amiable: documents and e-signatures for French amicable debt collection."""
+
+
+@main.command()
+def init() -> None:
+    """Prepare the data dir: database, built-in templates, development seal and key."""
+    from service.bootstrap import prepare
+
+    settings = prepare(Settings.from_env())
+    click.echo(f"data dir ready: {settings.data_dir.resolve()}")
+
+
+@main.command()
+def serve() -> None:
+    """Serve the HTTP API with gunicorn (one worker per core)."""
+    from service import create_app
+    from service.bootstrap import DEV_KEY_FILE
+    from service.server import serve as run
+
+    env_settings = Settings.from_env()
+    app = create_app(env_settings)
+    settings = app.extensions["amiable"].settings
+    if env_settings.api_key is None:
+        click.echo(f"AMIABLE_API_KEY is not set: using the development key kept in "
+                   f"{settings.data_dir / DEV_KEY_FILE}:\n  {settings.api_key}", err=True)
+    if env_settings.seal_p12 is None:
+        click.echo(f"AMIABLE_SEAL_P12 is not set: sealing with the DEVELOPMENT certificate "
+                   f"{settings.seal_p12}", err=True)
+    click.echo(f"serving on http://{settings.host}:{settings.port} "
+               f"with {settings.workers} workers", err=True)
+    run(app, settings)
+
+
+@main.command()
+@click.argument("request_file", type=click.File("rb"))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="where to write the sealed PDF")
+def render(request_file: click.utils.LazyFile, output: Path) -> None:
+    """Render REQUEST_FILE (a document request as JSON, '-' for stdin) to a sealed PDF,
+    offline, through the same pipeline as the API (nothing is stored)."""
+    from service import catalog
+    from service.bootstrap import load_sealer, prepare
+    from service.documents import today_in_paris
+    from service.domain.errors import DomainError
+    from service.pipeline import DocumentMeta, Pipeline, template_context
+    from service.rates import shipped_rates
+    from service.web.schemas import DocumentRequest
+
+    try:
+        request = DocumentRequest.model_validate(json.loads(request_file.read(),
+                                                            parse_float=Decimal))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{request_file.name} is not JSON: {exc}") from None
+    except ValidationError as exc:
+        from service.web.errors import validation_details
+
+        lines = [f"  {d['field']}: {d['message']}" for d in validation_details(exc)]
+        raise click.ClickException("invalid request:\n" + "\n".join(lines)) from None
+    settings = prepare(Settings.from_env())
+    pipeline = Pipeline(load_sealer(settings))
+    as_of = request.as_of or today_in_paris()
+    builtin = catalog.builtin_path(request.kind)
+    template = catalog.TemplateSource(
+        name=request.kind, version=0, sha256="", format="html",
+        text=builtin.read_text(encoding="utf-8"), assets_dir=builtin.parent)
+    try:
+        figures = pipeline.figures(request, as_of, shipped_rates())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    meta = DocumentMeta(id="offline", verify_url=settings.public_url + "/verify")
+    pdf = pipeline.seal(pipeline.render(template, template_context(request, as_of, figures,
+                                                                    meta)))
+    output.write_bytes(pdf)
+    click.echo(json.dumps(figures.to_json(), indent=2, ensure_ascii=False))
+    click.echo(f"wrote {output} ({len(pdf)} bytes)", err=True)
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["system", "legal", "admin"]), help="repeat for several roles")
+@click.option("--name", default="", help="who or what uses the key")
+def keys_create(roles: tuple[str, ...], name: str) -> None:
+    """Create an API key; its secret is shown once."""
+    from service.auth import create_key
+    from service.bootstrap import prepare
+    from service.db import Database
+
+    settings = prepare(Settings.from_env())
+    db = Database(settings.resolved_database_url)
+    with db.session() as session:
+        key, secret = create_key(session, name or "+".join(roles), list(roles))
+    click.echo(f"{key.id} ({key.roles}): {secret}")
+    click.echo("Keep this secret now: only its hash is stored.", err=True)
+
+
+@main.group()
+def rates() -> None:
+    """ECB and legal-interest rates."""
+
+
+@rates.command("set")
+@click.argument("semester")
+@click.option("--ecb", required=True, help="ECB main refinancing rate on the semester's 1st day")
+@click.option("--legal-individual", required=True, help="taux légal, créancier particulier")
+@click.option("--legal-other", required=True, help="taux légal, autres cas")
+@click.option("--source", required=True, help="where the figures come from (arrêté, JORF...)")
+def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
+              source: str) -> None:
+    """Enter the rates of SEMESTER (e.g. 2026-S2) without a release."""
+    from service import rates as rate_store
+    from service.bootstrap import prepare
+    from service.db import Database
+    from service.domain.rates import Semester, SemesterRates
+
+    try:
+        row = SemesterRates(semester=Semester.parse(semester), ecb=Decimal(ecb),
+                            legal_individual=Decimal(legal_individual),
+                            legal_other=Decimal(legal_other), source=source)
+    except (ValueError, InvalidOperation) as exc:
+        raise click.ClickException(f"invalid rates: {exc}") from None
+    settings = prepare(Settings.from_env())
+    db = Database(settings.resolved_database_url)
+    with db.session() as session:
+        rate_store.set_rates(session, row, "cli")
+    click.echo(f"{row.semester.label}: ECB {row.ecb} %, legal {row.legal_individual} % / "
+               f"{row.legal_other} %")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

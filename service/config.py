@@ -1,0 +1,69 @@
+"""Settings read once from the environment (all optional, with embedded defaults).
+
+No I/O at import: `Settings.from_env()` is called by the app factory and the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be told from outside; see the README's configuration table."""
+
+    data_dir: Path = Path("var")
+    port: int = 8000
+    host: str = "127.0.0.1"
+    api_key: str | None = None
+    database_url: str | None = None
+    public_url: str = "http://localhost:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    tsa_url: str | None = None
+    seal_p12: Path | None = None
+    seal_password: str | None = None
+    max_body_bytes: int = 2 * 1024 * 1024
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        get = env.get
+        data_dir = Path(get("AMIABLE_DATA_DIR") or "var")
+        port = int(get("PORT") or 8000)
+        return cls(
+            data_dir=data_dir,
+            port=port,
+            host=get("AMIABLE_HOST") or "127.0.0.1",
+            api_key=get("AMIABLE_API_KEY") or None,
+            database_url=get("AMIABLE_DATABASE_URL") or None,
+            public_url=(get("AMIABLE_PUBLIC_URL") or f"http://localhost:{port}").rstrip("/"),
+            smtp_host=get("AMIABLE_SMTP_HOST") or None,
+            smtp_port=int(get("AMIABLE_SMTP_PORT") or 25),
+            tsa_url=get("AMIABLE_TSA_URL") or None,
+            seal_p12=Path(p) if (p := get("AMIABLE_SEAL_P12")) else None,
+            seal_password=get("AMIABLE_SEAL_PASSWORD") or None,
+            workers=int(get("AMIABLE_WORKERS") or (os.cpu_count() or 1)),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'amiable.db').resolve()}"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"

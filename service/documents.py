@@ -1,0 +1,153 @@
+"""Issuing documents: the service layer between the API and the pipeline.
+
+Nothing is written until the sealed PDF exists: the blob goes to the store (atomically), then
+one transaction inserts the document row and its whole audit trail. A crash anywhere before
+that commit leaves no document behind (at most an unreferenced blob, harmless: it is named by
+its content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from ulid import ULID
+
+from service import audit, catalog, rates
+from service.audit import PendingEvent
+from service.auth import Caller
+from service.db import Database, Document
+from service.errors import Conflict, NotFound
+from service.pipeline import DocumentMeta, Pipeline, template_context
+from service.storage import BlobStore
+from service.web.schemas import DocumentRequest
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def today_in_paris() -> date:
+    return datetime.now(PARIS).date()
+
+
+@dataclass(frozen=True)
+class Issued:
+    document: Document
+    created: bool
+
+
+class DocumentService:
+    def __init__(self, db: Database, store: BlobStore, pipeline: Pipeline, public_url: str,
+                 seal_info: dict[str, Any]) -> None:
+        self.db = db
+        self.store = store
+        self.pipeline = pipeline
+        self.public_url = public_url
+        self.seal_info = seal_info
+
+    def issue(self, request: DocumentRequest, caller: Caller,
+              idempotency_key: str | None = None) -> Issued:
+        request_json = request.model_dump(mode="json")
+        request_sha = hashlib.sha256(audit.canonical_json(request_json).encode()).hexdigest()
+        if idempotency_key:
+            replay = self._replay(caller, idempotency_key, request_sha)
+            if replay is not None:
+                return Issued(replay, created=False)
+
+        doc_id = f"doc_{ULID()}"
+        as_of = request.as_of or today_in_paris()
+        trail = [PendingEvent("document.requested", {
+            "kind": request.kind, "request_sha256": request_sha, "as_of": as_of.isoformat(),
+            "idempotency_key": idempotency_key})]
+        with self.db.session() as session:
+            table = rates.current_rates(session)
+            template = catalog.load_source(
+                self.store, catalog.resolve(session, request.kind, request.template_version))
+        figures = self.pipeline.figures(request, as_of, table)
+        figures_json = figures.to_json()
+        trail.append(PendingEvent("figures.computed", {
+            "total": figures_json["total"], "principal": figures_json["principal"],
+            "penalties": figures_json["penalties"], "indemnities": figures_json["indemnities"]}))
+
+        meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}")
+        pdf = self.pipeline.render(template, template_context(request, as_of, figures, meta))
+        trail.append(PendingEvent("pdf.rendered", {
+            "template": {"name": template.name, "version": template.version,
+                         "sha256": template.sha256},
+            "sha256": hashlib.sha256(pdf).hexdigest(), "bytes": len(pdf)}))
+        sealed = self.pipeline.seal(pdf)
+        sealed_sha = self.store.put(sealed)
+        trail.append(PendingEvent("pdf.sealed", {"sha256": sealed_sha, **self.seal_info}))
+
+        document = Document(
+            id=doc_id, kind=request.kind, status="sealed", request=request_json,
+            request_sha256=request_sha, figures=figures_json, template_name=template.name,
+            template_version=template.version, template_sha256=template.sha256,
+            pdf_sha256=sealed_sha, seal=self.seal_info, api_key_id=caller.key_id,
+            idempotency_key=idempotency_key)
+        try:
+            with self.db.session() as session:
+                session.add(document)
+                session.flush()
+                audit.append(session, doc_id, caller.key_id, [
+                    *trail, PendingEvent("document.stored", {"sha256": sealed_sha})])
+        except IntegrityError:
+            # Another request with the same Idempotency-Key won the race: answer with its work.
+            replay = self._replay(caller, idempotency_key, request_sha) if idempotency_key else None
+            if replay is None:
+                raise
+            return Issued(replay, created=False)
+        return Issued(document, created=True)
+
+    def _replay(self, caller: Caller, key: str, request_sha: str) -> Document | None:
+        with self.db.session() as session:
+            existing = session.scalar(select(Document).where(
+                Document.api_key_id == caller.key_id, Document.idempotency_key == key))
+        if existing is None:
+            return None
+        if existing.request_sha256 != request_sha:
+            raise Conflict(f"Idempotency-Key {key!r} was already used with a different body "
+                           f"(document {existing.id}); use a new key for a new document",
+                           code="idempotency_conflict")
+        return existing
+
+    def get(self, doc_id: str) -> Document:
+        with self.db.session() as session:
+            document = session.get(Document, doc_id)
+        if document is None:
+            raise NotFound(f"no document {doc_id}")
+        return document
+
+    def pdf(self, doc_id: str) -> tuple[Document, bytes]:
+        document = self.get(doc_id)
+        return document, self.store.get(document.pdf_sha256)
+
+    def events(self, doc_id: str) -> tuple[list[dict[str, Any]], bool]:
+        self.get(doc_id)
+        with self.db.session() as session:
+            events = audit.trail(session, doc_id)
+            return [audit.event_json(ev) for ev in events], audit.verify_chain(events)
+
+
+def document_json(document: Document, prefix: str = "/v1") -> dict[str, Any]:
+    """The contract's document body (201 on creation, 200 on GET)."""
+    created = document.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=ZoneInfo("UTC"))
+    base = f"{prefix}/documents/{document.id}"
+    return {
+        "id": document.id,
+        "kind": document.kind,
+        "status": document.status,
+        "created_at": created.isoformat().replace("+00:00", "Z"),
+        "template": {"name": document.template_name, "version": document.template_version,
+                     "sha256": document.template_sha256},
+        "figures": document.figures,
+        "sha256": document.pdf_sha256,
+        "seal": document.seal,
+        "links": {"self": base, "pdf": f"{base}/pdf", "events": f"{base}/events"},
+    }

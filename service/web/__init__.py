@@ -1,0 +1,1 @@
+"""The HTTP edge: pydantic models, routes, error mapping and the API description."""

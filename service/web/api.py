@@ -1,0 +1,121 @@
+"""API v1 routes. Each handler only translates: HTTP in, a service call, HTTP out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from service import rates as rate_store
+from service.documents import document_json
+from service.domain.rates import Semester, SemesterRates
+from service.errors import BadRequest, Unprocessable
+from service.web.openapi import ApiDescription
+from service.web.schemas import (
+    DocumentOut,
+    DocumentRequest,
+    ErrorOut,
+    EventsOut,
+    Health,
+    RateOut,
+    RatesIn,
+    RatesOut,
+)
+
+bp = Blueprint("api", __name__)
+api = ApiDescription(title="Amiable API", version="1")
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                          409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+
+
+def _services() -> Any:
+    return current_app.extensions["amiable"]
+
+
+def _errors(*codes: int) -> dict[int, Any]:
+    return {code: ERRORS[code] for code in codes}
+
+
+@api.operation(bp, "GET", "/healthz", summary="Liveness", tag="service",
+               responses={200: Health})
+def healthz() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@api.operation(bp, "POST", "/v1/documents", tag="documents", role="system", body=DocumentRequest,
+               summary="Make a relance, mise en demeure or échéancier: figures, PDF, seal",
+               description="Send `Idempotency-Key` to make retries safe: the same key and body "
+               "return the same document; the same key with another body is a 409.",
+               responses={201: DocumentOut, **_errors(400, 401, 403, 409, 413, 422)})
+def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str]]:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
+        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
+    issued = _services().documents.issue(body, g.caller, key)
+    body_json = document_json(issued.document)
+    headers = {"Location": body_json["links"]["self"]}
+    if not issued.created:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(body_json), 201, headers
+
+
+@api.operation(bp, "GET", "/v1/documents/<doc_id>", tag="documents", role="system",
+               summary="A document: figures, template, hashes, seal",
+               responses={200: DocumentOut, **_errors(401, 403, 404)})
+def get_document(doc_id: str) -> Response:
+    return jsonify(document_json(_services().documents.get(doc_id)))
+
+
+@api.operation(bp, "GET", "/v1/documents/<doc_id>/pdf", tag="documents", role="system",
+               summary="The sealed PDF", responses={200: "application/pdf",
+                                                    **_errors(401, 403, 404)})
+def get_pdf(doc_id: str) -> Response:
+    document, data = _services().documents.pdf(doc_id)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{document.kind}-{doc_id}.pdf"'
+    response.set_etag(document.pdf_sha256)
+    return response.make_conditional(request)
+
+
+@api.operation(bp, "GET", "/v1/documents/<doc_id>/events", tag="documents", role="system",
+               summary="The document's audit trail (hash-chained)",
+               responses={200: EventsOut, **_errors(401, 403, 404)})
+def get_events(doc_id: str) -> Response:
+    events, valid = _services().documents.events(doc_id)
+    return jsonify({"document_id": doc_id, "chain_valid": valid, "events": events})
+
+
+def _rate_json(row: SemesterRates, operator: set[str]) -> dict[str, Any]:
+    label = row.semester.label
+    return {"semester": label, "ecb_rate": str(row.ecb),
+            "legal_rate_individual": str(row.legal_individual),
+            "legal_rate_other": str(row.legal_other), "source": row.source,
+            "origin": "operator" if label in operator else "shipped"}
+
+
+@api.operation(bp, "GET", "/v1/rates", tag="rates", role="system",
+               summary="ECB and legal-interest rates per semester, with their sources",
+               responses={200: RatesOut, **_errors(401, 403)})
+def list_rates() -> Response:
+    with _services().db.session() as session:
+        table = rate_store.current_rates(session)
+        operator = rate_store.operator_semesters(session)
+    rows = sorted(table.rows.values(), key=lambda r: (r.semester.year, r.semester.half))
+    return jsonify({"rates": [_rate_json(r, operator) for r in rows]})
+
+
+@api.operation(bp, "PUT", "/v1/rates/<semester>", tag="rates", role="legal", body=RatesIn,
+               summary="Enter a semester's rates (e.g. 2026-S2) without a release",
+               responses={200: RateOut, **_errors(400, 401, 403, 422)})
+def put_rates(semester: str, body: RatesIn) -> Response:
+    try:
+        parsed = Semester.parse(semester)
+    except ValueError:
+        raise Unprocessable(f"{semester!r} is not a semester; write it like 2026-S2",
+                            code="invalid_semester") from None
+    row = SemesterRates(semester=parsed, ecb=body.ecb_rate,
+                        legal_individual=body.legal_rate_individual,
+                        legal_other=body.legal_rate_other, source=body.source)
+    with _services().db.session() as session:
+        rate_store.set_rates(session, row, g.caller.key_id)
+    return jsonify(_rate_json(row, {parsed.label}))

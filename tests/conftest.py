@@ -1,0 +1,48 @@
+"""Shared fixtures: a real app on a temporary data dir (SQLite, blob store, development seal)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app
+from service.config import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MASTER_KEY = "amk_test_master_key_0123456789"
+
+
+def load_example(name: str) -> dict[str, Any]:
+    """A sample request (fictitious parties), as a fresh dict the test may change."""
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    data_dir = tmp_path_factory.mktemp("data")
+    return create_app(Settings(data_dir=data_dir, api_key=MASTER_KEY,
+                               public_url="https://amiable.test"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {MASTER_KEY}"}
+
+
+@pytest.fixture
+def post_document(client: FlaskClient, auth: dict[str, str]) -> Callable[..., Any]:
+    def post(body: Any, headers: dict[str, str] | None = None) -> Any:
+        return client.post("/v1/documents", json=body, headers={**auth, **(headers or {})})
+
+    return post
