@@ -217,3 +217,39 @@ class ErrorOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+class VerifiedDocument(BaseModel):
+    id: str
+    kind: Kind
+    sha256: str
+    links: dict[str, str]
+
+
+class SignatureCheck(BaseModel):
+    """One signature or document timestamp, in signing order."""
+
+    field_name: str
+    kind: Literal["signature", "document_timestamp"]
+    subfilter: str | None
+    signer: dict[str, Any] | None
+    signing_time: str | None
+    timestamp_time: str | None
+    timestamp_trusted: bool | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    ok: bool
+    coverage: str
+    modification_level: str | None
+    signed_revision_sha256: str | None
+    problem: str | None = None
+
+
+class VerificationOut(BaseModel):
+    intact: bool
+    trusted: bool
+    issued_by_amiable: bool
+    document: VerifiedDocument | None
+    signatures: list[SignatureCheck]
+    problem: str | None
