@@ -30,6 +30,9 @@ class Settings:
     seal_p12: Path | None = None
     seal_password: str | None = None
     max_body_bytes: int = 2 * 1024 * 1024
+    broker_url: str | None = None
+    batch_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    batch_lease_seconds: float = 60.0
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @classmethod
@@ -51,6 +54,9 @@ class Settings:
             seal_p12=Path(p) if (p := get("AMIABLE_SEAL_P12")) else None,
             seal_password=get("AMIABLE_SEAL_PASSWORD") or None,
             workers=int(get("AMIABLE_WORKERS") or (os.cpu_count() or 1)),
+            broker_url=get("AMIABLE_BROKER_URL") or None,
+            batch_workers=int(get("AMIABLE_BATCH_WORKERS") or (os.cpu_count() or 1)),
+            batch_lease_seconds=float(get("AMIABLE_BATCH_LEASE_SECONDS") or 60),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

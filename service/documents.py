@@ -21,7 +21,7 @@ from ulid import ULID
 from service import audit, catalog, rates
 from service.audit import PendingEvent
 from service.auth import Caller
-from service.db import Database, Document
+from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound
 from service.pipeline import DocumentMeta, Pipeline, template_context
 from service.storage import BlobStore
@@ -135,15 +135,12 @@ class DocumentService:
 
 def document_json(document: Document, prefix: str = "/v1") -> dict[str, Any]:
     """The contract's document body (201 on creation, 200 on GET)."""
-    created = document.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=ZoneInfo("UTC"))
     base = f"{prefix}/documents/{document.id}"
     return {
         "id": document.id,
         "kind": document.kind,
         "status": document.status,
-        "created_at": created.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(document.created_at),
         "template": {"name": document.template_name, "version": document.template_version,
                      "sha256": document.template_sha256},
         "figures": document.figures,

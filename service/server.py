@@ -1,11 +1,15 @@
 """Serve the app with gunicorn, one worker per core, the app preloaded before the fork.
 
 Preloading imports WeasyPrint, parses stylesheets and loads the seal key once in the master;
-each worker then drops the inherited database connections and opens its own.
+each worker then drops the inherited database connections and opens its own. Beside the
+HTTP workers runs the embedded batch pool (unless batches go to a Celery broker).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from typing import Any
 
 from flask import Flask
@@ -30,18 +34,29 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def serve(app: Flask, settings: Settings) -> None:
     services = app.extensions["amiable"]
+    pool_pid: int | None = None
+    if settings.broker_url is None and settings.batch_workers > 0:
+        from service.batches.pool import start_beside_server
+
+        pool_pid = start_beside_server(services, settings.batch_workers,
+                                       settings.batch_lease_seconds)
 
     def post_fork(_server: Any, _worker: Any) -> None:
         services.db.dispose()
+
+    def on_exit(_server: Any) -> None:
+        if pool_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pool_pid, signal.SIGTERM)
 
     _Gunicorn(app, {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
         "preload_app": True,
         "post_fork": post_fork,
+        "on_exit": on_exit,
         "timeout": 120,
         "graceful_timeout": 30,
         "accesslog": "-",
         "errorlog": "-",
-        "limit_request_line": 8190,
     }).run()

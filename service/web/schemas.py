@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from service.web.fields import IsoDate, Money, Rate, Text
 
@@ -253,3 +253,28 @@ class VerificationOut(BaseModel):
     document: VerifiedDocument | None
     signatures: list[SignatureCheck]
     problem: str | None
+
+
+class BatchRequest(Strict):
+    documents: Annotated[list[dict[str, Any]], Field(
+        min_length=1, max_length=10_000,
+        description="document requests, each as for POST /v1/documents; an invalid one fails "
+        "alone, the others are made")]
+    webhook_url: HttpUrl | None = None
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    id: str | None = None
+    error: ErrorBody | None = None
+
+
+class BatchOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done"]
+    total: int
+    done: int
+    failed: int
+    created_at: str
+    links: dict[str, str]
+    documents: list[BatchItemOut] | None = None

@@ -1,0 +1,157 @@
+"""The durable queue, in SQL: submit a batch, claim items under a lease, record outcomes.
+
+Every state change is one short transaction, safe with several worker processes (SQLite's
+single writer, or PostgreSQL with `FOR UPDATE SKIP LOCKED`) and on several machines.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from service.batches.models import Batch, BatchItem
+from service.db import Database, utcnow
+
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An item a worker now holds until `lease_until`."""
+
+    id: int
+    batch_id: str
+    index: int
+    request: dict[str, Any]
+    attempts: int
+    api_key_id: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int
+    failed: int
+
+    @property
+    def finished(self) -> bool:
+        return self.done + self.failed >= self.total
+
+
+def new_batch_id() -> str:
+    return "bat_" + secrets.token_hex(10)
+
+
+def submit(session: Session, api_key_id: str, requests: Sequence[dict[str, Any] | None],
+           errors: dict[int, dict[str, Any]], webhook_url: str | None,
+           idempotency_key: str | None, request_sha256: str) -> Batch:
+    """Queue a batch. `requests[i]` is None where item i was refused at the edge (`errors`)."""
+    batch = Batch(id=new_batch_id(), status="queued", total=len(requests),
+                  api_key_id=api_key_id, webhook_url=webhook_url,
+                  idempotency_key=idempotency_key, request_sha256=request_sha256)
+    session.add(batch)
+    session.flush()
+    session.bulk_insert_mappings(BatchItem, [  # type: ignore[arg-type]
+        {"batch_id": batch.id, "index": index, "request": request or {},
+         "status": PENDING if request is not None else FAILED, "attempts": 0,
+         "error": errors.get(index)}
+        for index, request in enumerate(requests)])
+    _finish_if_complete(session, batch.id)  # a batch of refused items only is done at once
+    return batch
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(BatchItem.status == PENDING,
+               and_(BatchItem.status == RUNNING, BatchItem.lease_until < now))
+
+
+def claim(db: Database, limit: int, lease: timedelta, item_id: int | None = None
+          ) -> list[Claimed]:
+    """Lease up to `limit` items (or the one `item_id`) that are pending or whose lease ran out."""
+    now = utcnow()
+    with db.session() as session:
+        candidates = select(BatchItem.id).where(_claimable(now)).order_by(BatchItem.id)
+        candidates = candidates.where(BatchItem.id == item_id) if item_id else candidates
+        candidates = candidates.limit(limit)
+        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            candidates = candidates.with_for_update(skip_locked=True)
+        # The claimable test is repeated on the UPDATE itself: a row another worker took
+        # between the sub-select and the write is then left alone.
+        rows = session.execute(
+            update(BatchItem)
+            .where(BatchItem.id.in_(candidates.scalar_subquery()), _claimable(now))
+            .values(status=RUNNING, lease_until=now + lease, attempts=BatchItem.attempts + 1)
+            .returning(BatchItem.id, BatchItem.batch_id, BatchItem.index, BatchItem.request,
+                       BatchItem.attempts)
+        ).all()
+        if not rows:
+            return []
+        batch_ids = {row.batch_id for row in rows}
+        session.execute(update(Batch).where(Batch.id.in_(batch_ids), Batch.status == "queued")
+                        .values(status="running"))
+        keys = dict(session.execute(select(Batch.id, Batch.api_key_id)
+                                    .where(Batch.id.in_(batch_ids))).all())
+    return [Claimed(row.id, row.batch_id, row.index, row.request, row.attempts,
+                    keys[row.batch_id]) for row in rows]
+
+
+def complete(db: Database, item: Claimed, document_id: str) -> bool:
+    """Record the item's document; True when this completed the whole batch."""
+    return _settle(db, item, status=DONE, document_id=document_id, error=None)
+
+
+def fail(db: Database, item: Claimed, error: dict[str, Any]) -> bool:
+    """Record why the item cannot be made; True when this completed the whole batch."""
+    return _settle(db, item, status=FAILED, document_id=None, error=error)
+
+
+def release(db: Database, item: Claimed) -> None:
+    """Give an item back (a passing failure): another attempt may take it at once."""
+    with db.session() as session:
+        session.execute(update(BatchItem).where(BatchItem.id == item.id,
+                                                BatchItem.status == RUNNING)
+                        .values(status=PENDING, lease_until=None))
+
+
+def _settle(db: Database, item: Claimed, *, status: str, document_id: str | None,
+            error: dict[str, Any] | None) -> bool:
+    with db.session() as session:
+        session.execute(update(BatchItem).where(BatchItem.id == item.id,
+                                                BatchItem.status.in_((PENDING, RUNNING)))
+                        .values(status=status, document_id=document_id, error=error,
+                                lease_until=None))
+        return _finish_if_complete(session, item.batch_id)
+
+
+def _finish_if_complete(session: Session, batch_id: str) -> bool:
+    """Mark the batch done once no item is left; only one caller ever gets True."""
+    unfinished = exists().where(BatchItem.batch_id == batch_id,
+                                BatchItem.status.in_((PENDING, RUNNING)))
+    result = session.execute(update(Batch).where(Batch.id == batch_id, Batch.status != "done",
+                                                 ~unfinished)
+                             .values(status="done", finished_at=utcnow()))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def progress(session: Session, batch_id: str) -> Progress:
+    counts = dict(session.execute(
+        select(BatchItem.status, func.count()).where(BatchItem.batch_id == batch_id)
+        .group_by(BatchItem.status)).all())
+    total = sum(counts.values())
+    return Progress(total=total, done=counts.get(DONE, 0), failed=counts.get(FAILED, 0))
+
+
+def outcomes(session: Session, batch_id: str) -> list[BatchItem]:
+    return list(session.scalars(select(BatchItem).where(BatchItem.batch_id == batch_id)
+                                .order_by(BatchItem.index)))
+
+
+def pending_item_ids(session: Session, batch_id: str) -> list[int]:
+    return list(session.scalars(select(BatchItem.id).where(BatchItem.batch_id == batch_id,
+                                                           BatchItem.status == PENDING)))
