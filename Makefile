@@ -10,10 +10,14 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf \
            libnss3-tools
 
-.PHONY: run test bench lint setup system-packages clean
+.PHONY: run worker test bench lint setup system-packages clean
 
 run: setup
 	$(BIN)/amiable serve
+
+# Scale-out: a Celery batch worker (needs AMIABLE_BROKER_URL and a shared database/data dir).
+worker: setup
+	$(BIN)/amiable worker
 
 test: setup
 	$(BIN)/ruff check .

@@ -48,6 +48,27 @@ def serve() -> None:
     run(app, settings)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a Celery batch worker (scale-out mode: AMIABLE_BROKER_URL must be set).
+    Extra arguments go to `celery worker`, e.g. --concurrency 4."""
+    settings = Settings.from_env()
+    if not settings.broker_url:
+        raise click.ClickException("set AMIABLE_BROKER_URL (e.g. redis://127.0.0.1:6379/0): "
+                                   "without a broker, `amiable serve` runs batches itself")
+    import threading
+
+    from service.batches.tasks import QUEUE, celery_app, services, sweep_forever
+    from service.bootstrap import prepare
+
+    prepare(settings)
+    threading.Thread(target=sweep_forever, args=(services(), threading.Event()),
+                     daemon=True, name="amiable-sweeper").start()
+    celery_app(settings.broker_url).worker_main(
+        ["worker", "--loglevel=INFO", "--queues", QUEUE, *ctx.args])
+
+
 @main.command()
 @click.argument("request_file", type=click.File("rb"))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,

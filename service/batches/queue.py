@@ -155,3 +155,9 @@ def outcomes(session: Session, batch_id: str) -> list[BatchItem]:
 def pending_item_ids(session: Session, batch_id: str) -> list[int]:
     return list(session.scalars(select(BatchItem.id).where(BatchItem.batch_id == batch_id,
                                                            BatchItem.status == PENDING)))
+
+
+def expired_item_ids(session: Session) -> list[int]:
+    """Items taken by a worker whose lease ran out: it died, or lost the database."""
+    return list(session.scalars(select(BatchItem.id).where(
+        BatchItem.status == RUNNING, BatchItem.lease_until < utcnow())))
