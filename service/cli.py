@@ -114,6 +114,42 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
 
 
 @main.group()
+def batch() -> None:
+    """Batches of documents, through a running service."""
+
+
+@batch.command("submit")
+@click.argument("requests_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", envvar="AMIABLE_URL", default=None,
+              help="the service's base URL [default: http://127.0.0.1:$PORT]")
+@click.option("--key", envvar="AMIABLE_API_KEY", default=None,
+              help="API key [default: $AMIABLE_API_KEY, else the data dir's development key]")
+@click.option("--idempotency-key", default=None, help="makes a retried submission safe")
+@click.option("--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="also download the PDFs into this ZIP file")
+def batch_submit(requests_file: Path, url: str | None, key: str | None,
+                 idempotency_key: str | None, zip_path: Path | None) -> None:
+    """Send REQUESTS_FILE (one document request per line, JSON Lines) as one batch, show
+    its progress, and print each item's document id or error."""
+    from service.batches.client import Api, read_jsonl, submit_and_follow
+    from service.bootstrap import DEV_KEY_FILE
+
+    settings = Settings.from_env()
+    dev_key = settings.data_dir / DEV_KEY_FILE
+    key = key or (dev_key.read_text().strip() if dev_key.is_file() else None)
+    if not key:
+        raise click.ClickException("give an API key with --key or AMIABLE_API_KEY")
+    api = Api(url or f"http://127.0.0.1:{settings.port}", key)
+    result = submit_and_follow(api, read_jsonl(requests_file), idempotency_key, zip_path)
+    for item in result["documents"]:
+        outcome = item.get("id") or f"error: {item['error']['message']}"
+        click.echo(f"{item['index']}\t{outcome}")
+    click.echo(f"{result['done']} made, {result['failed']} failed", err=True)
+    if result["failed"]:
+        sys.exit(1)
+
+
+@main.group()
 def keys() -> None:
     """API keys."""
 

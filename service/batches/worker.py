@@ -14,7 +14,7 @@ from service.batches import queue
 from service.batches.queue import Claimed
 from service.domain.errors import DomainError
 from service.errors import ServiceError
-from service.web.errors import validation_details
+from service.web.errors import summarize, validation_details
 from service.web.schemas import DocumentRequest
 
 log = logging.getLogger("amiable.batches")
@@ -33,9 +33,9 @@ def process(services: Any, item: Claimed) -> bool:
         request = DocumentRequest.model_validate(item.request)
         issued = services.documents.issue(request, caller, idempotency_key(item))
     except ValidationError as exc:  # validated at submission; kept for a changed schema
+        details = validation_details(exc)
         return queue.fail(services.db, item, {"code": "invalid_request",
-                                              "message": "the request is invalid",
-                                              "details": validation_details(exc)})
+                                              "message": summarize(details), "details": details})
     except DomainError as exc:
         return queue.fail(services.db, item, {"code": exc.code, "message": exc.message,
                                               "details": list(exc.details)})

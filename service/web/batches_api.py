@@ -19,7 +19,7 @@ from service.db import Document, iso_utc
 from service.documents import today_in_paris
 from service.errors import BadRequest, Conflict, NotFound
 from service.web.api import api
-from service.web.errors import validation_details
+from service.web.errors import summarize, validation_details
 from service.web.schemas import BatchOut, BatchRequest, DocumentRequest, ErrorOut
 
 bp = Blueprint("batches", __name__)
@@ -41,8 +41,7 @@ def _validate_items(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any
             model = DocumentRequest.model_validate(raw)
         except ValidationError as exc:
             details = validation_details(exc)
-            errors[index] = {"code": "invalid_request",
-                             "message": f"the request is invalid: {details[0]['message']}",
+            errors[index] = {"code": "invalid_request", "message": summarize(details),
                              "details": details}
             requests.append(None)
             continue

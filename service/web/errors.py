@@ -36,16 +36,21 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     return details
 
 
+def summarize(details: list[dict[str, Any]]) -> str:
+    """One sentence naming the first problem, for callers who read only the message."""
+    first = details[0]
+    where = f" ({first['field']})" if first["field"] else ""
+    summary = f"the request is invalid{where}: {first['message']}"
+    if len(details) > 1:
+        summary += f" (and {len(details) - 1} more)"
+    return summary
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _invalid(exc: ValidationError) -> Response:
         details = validation_details(exc)
-        first = details[0]
-        where = f" ({first['field']})" if first["field"] else ""
-        summary = f"the request is invalid{where}: {first['message']}"
-        if len(details) > 1:
-            summary += f" (and {len(details) - 1} more)"
-        return error_response(422, "invalid_request", summary, details)
+        return error_response(422, "invalid_request", summarize(details), details)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
