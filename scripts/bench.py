@@ -6,8 +6,12 @@ Prints, in one run on this machine:
            subsetting), pyHanko seals it (key kept, signature size reserved);
   service  the end-to-end latency of POST /v1/documents for the same one-page letter over
            HTTP (gunicorn, SQLite, blob store, audit trail), and the ratio to the floor;
-  scaling  documents per second with 4 concurrent clients over 1.
+  scaling  documents per second with 4 concurrent clients over 1;
+  batches  documents per second for batches of 1,000 and 10,000 relances through the embedded
+           worker pool, over twice the floor's rate (two cores), and the peak memory (RSS) of
+           each worker process.
 Figures are medians; compare ratios measured in the same run, not across machines.
+BENCH_RUNS (20) and BENCH_BATCHES ("1000,10000") make the run shorter or longer.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 REQUEST = json.loads((ROOT / "tests/fixtures/relance-level1.json").read_text())
 KEY = "amk_bench_key_not_secret"
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
+BATCHES = [int(n) for n in os.environ.get("BENCH_BATCHES", "1000,10000").split(",") if n]
 
 
 def median_ms(func: Callable[[], object], runs: int = RUNS, warmup: int = 3) -> float:
@@ -144,9 +149,59 @@ class Service:
 
         return post
 
+    def call(self, method: str, path: str, body: object = None) -> dict:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        conn.request(method, path, body=None if body is None else json.dumps(body),
+                     headers={"Authorization": f"Bearer {KEY}",
+                              "Content-Type": "application/json"})
+        response = conn.getresponse()
+        payload = json.loads(response.read())
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path} answered {response.status}: {payload}")
+        return payload
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM) of each process of the service. The batch workers are
+        the grandchildren of `amiable serve` (children of the pool manager)."""
+        master = self.process.pid
+        peaks: dict[str, float] = {}
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                pid = int(status.parent.name)
+                if os.getpgid(pid) != master:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+            except (OSError, ValueError):
+                continue
+            parent = int(fields["PPid"])
+            role = ("server master" if pid == master else
+                    "http worker/pool manager" if parent == master else "batch worker")
+            peaks[f"{role} {pid}"] = int(fields["VmHWM"].split()[0]) / 1024
+        return peaks
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def batch_rate(service: Service, size: int) -> float:
+    """Documents per second for one batch of `size` relances, submission to last document."""
+    items = []
+    for i in range(size):
+        item = json.loads(json.dumps(REQUEST))
+        item["invoices"][0]["number"] = f"BENCH-{size}-{i:05d}"
+        items.append(item)
+    start = time.perf_counter()
+    batch = service.call("POST", "/v1/batches", {"documents": items})
+    while True:
+        batch = service.call("GET", f"/v1/batches/{batch['id']}")
+        if batch["status"] == "done":
+            break
+        time.sleep(0.5)
+    elapsed = time.perf_counter() - start
+    if batch["failed"]:
+        raise RuntimeError(f"{batch['failed']} items failed")
+    return size / elapsed
 
 
 def throughput(service: Service, clients: int, per_client: int) -> float:
@@ -175,6 +230,7 @@ def throughput(service: Service, clients: int, per_client: int) -> float:
 
 
 def main() -> None:
+    rates: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         base = floor(Path(tmp) / "keys")
         service = Service(Path(tmp) / "data")
@@ -182,6 +238,9 @@ def main() -> None:
             latency = median_ms(service.client(), warmup=5)
             one = throughput(service, 1, RUNS)
             four = throughput(service, 4, RUNS)
+            for size in BATCHES:
+                rates[size] = batch_rate(service, size)
+            memory = service.peak_rss_mb()
         finally:
             service.stop()
     print(f"one-page letter (relance), median of {RUNS}, {os.cpu_count()} cores")
@@ -193,6 +252,18 @@ def main() -> None:
           "(aim <= 1.3)")
     print(f"  throughput 1 client   {one:6.1f} docs/s")
     print(f"  throughput 4 clients  {four:6.1f} docs/s   ratio {four / one:.2f} (aim >= 1.7)")
+    cores = os.cpu_count() or 1
+    floor_rate = cores * 1000 / base["total"]
+    for size, rate in rates.items():
+        print(f"  batch of {size:>6,}      {rate:6.1f} docs/s   over {cores} x floor "
+              f"({floor_rate:.1f} docs/s): {rate / floor_rate:.2f} (aim >= 0.8)")
+    if len(rates) >= 2:
+        small, large = rates[min(rates)], rates[max(rates)]
+        print(f"  linear cost: {max(rates):,} items at {large / small:.2f} x the rate of "
+              f"{min(rates):,} (aim within 10 %)")
+    for name, mb in sorted(memory.items()):
+        print(f"  peak RSS {name:<24} {mb:6.0f} MB" + ("   (aim <= 250 MB)"
+                                                      if name.startswith("batch") else ""))
 
 
 if __name__ == "__main__":

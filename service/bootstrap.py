@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from service import catalog
 from service.config import Settings
 from service.db import Database, migrate
@@ -57,6 +59,8 @@ def prepare(settings: Settings) -> Settings:
     try:
         with db.session() as session:
             catalog.seed_builtins(session, BlobStore(settings.blobs_dir))
+    except IntegrityError:
+        pass  # another machine seeded the same versions at the same moment
     finally:
         db.engine.dispose()
     if settings.seal_p12 is None:

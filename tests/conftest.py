@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 
 from service import create_app
 from service.config import Settings
+
+# No per-example deadline: on a loaded 2-core CI machine a slow example is not a bug.
+hypothesis_settings.register_profile("amiable", deadline=None)
+hypothesis_settings.load_profile("amiable")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MASTER_KEY = "amk_test_master_key_0123456789"

@@ -54,9 +54,10 @@ def amount(value: Decimal, currency: str = "EUR") -> str:
 def date_long(value: datetime.date) -> str:
     """18 mars 2025 — and « 1er mars 2025 » on the first of the month."""
     day = _date(value, "date_long")
-    text = format_date(day, "d MMMM y", locale=LOCALE)
     # French writes the first day of a month as an ordinal; Babel has no pattern for it.
-    return "1er" + text[1:] if day.day == 1 else text
+    number = "1er" if day.day == 1 else str(day.day)
+    # A no-break space keeps the day with its month at the end of a line.
+    return f"{number}{NBSP}{format_date(day, 'MMMM y', locale=LOCALE)}"
 
 
 def date_short(value: datetime.date) -> str:

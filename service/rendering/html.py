@@ -77,6 +77,13 @@ class HtmlTemplates:
         except (jinja2.TemplateError, FilterError) as exc:
             raise TemplateError(f"{_where(exc)}: {exc}") from exc
 
+    def check(self, source: str) -> None:
+        """Compile ``source`` without filling it: reject a broken template at upload."""
+        try:
+            self._compile(source)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{_where(exc)}: {exc}") from exc
+
     def _compile(self, source: str) -> jinja2.Template:
         key = hashlib.sha256(source.encode()).hexdigest()
         with self._lock:

@@ -102,6 +102,7 @@ class AssetFetcher(URLFetcher):
 class _Assets:
     base_url: str
     fetcher: AssetFetcher
+    font_config: FontConfiguration
     stylesheets: tuple[CSS, ...]
     signature: tuple[tuple[str, int], ...]  # the CSS files and their mtimes
 
@@ -121,6 +122,8 @@ class PdfRenderer:
         self._font_config: FontConfiguration | None = None
         self._fonts_css: CSS | None = None
         self._assets: dict[Path, _Assets] = {}
+        # WeasyPrint's image cache, by URL: only asset files can get in (and refused URLs,
+        # which stay refused). An image changed on disk shows after a restart.
         self._image_cache: dict[str, object] = {}
 
     def render(self, html: str, assets_dir: Path) -> bytes:
@@ -129,7 +132,7 @@ class PdfRenderer:
         document = HTML(string=html, base_url=assets.base_url, url_fetcher=assets.fetcher)
         pdf = document.write_pdf(
             stylesheets=list(assets.stylesheets),
-            font_config=self._font_config,
+            font_config=assets.font_config,
             pdf_variant=PDF_VARIANT,
             output_intent=OUTPUT_INTENT,
             color_profiles={OUTPUT_INTENT: _srgb_profile()},
@@ -157,6 +160,7 @@ class PdfRenderer:
             assets = _Assets(
                 base_url=folder.as_uri() + "/",
                 fetcher=fetcher,
+                font_config=font_config,
                 stylesheets=(fonts_css, *sheets),
                 signature=signature,
             )
@@ -191,7 +195,8 @@ def rendering_warnings() -> Iterator[list[logging.LogRecord]]:
     """Collect WeasyPrint's warnings and refused fetches while the block runs.
 
     WeasyPrint only logs bad CSS or a failed fetch and still makes a PDF; tests fail on
-    any record, and a template preview can show them to the author.
+    any record, and a template preview can show them to the author. Loggers are global:
+    records of renders running in other threads at the same time are collected too.
     """
     handler = _RecordList()
     loggers = [logging.getLogger("weasyprint"), LOGGER]

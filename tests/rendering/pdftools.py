@@ -29,9 +29,10 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def pdf_text(pdf: bytes) -> str:
-    """The text of every page, table rows kept on one line, whitespace collapsed."""
-    result = _tool(["pdftotext", "-layout", "-enc", "UTF-8"], pdf, "-")
+def pdf_text(pdf: bytes, page: int | None = None) -> str:
+    """The text of every page (or of one), table rows kept on one line, spaces collapsed."""
+    pages = [] if page is None else ["-f", str(page), "-l", str(page)]
+    result = _tool(["pdftotext", "-layout", "-enc", "UTF-8", *pages], pdf, "-")
     assert result.returncode == 0, result.stderr
     return normalise(result.stdout)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -425,4 +425,77 @@ def hostile(context: dict[str, Any]) -> dict[str, Any]:
     context["creditor"]["address"]["line1"] = f"1 rue {HOSTILE['css_url']}"
     context["invoices"][0]["number"] = HOSTILE["iframe"]
     context["figures"].invoices[0].number = HOSTILE["iframe"]
+    return context
+
+
+def with_third_invoice(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with one more unpaid invoice (due 10/07/2025), totals updated."""
+    context = copy.deepcopy(context)
+    figures = context["figures"]
+    commercial = figures.regime == "commercial"
+    as_of = context["as_of"]
+    days = (as_of - date(2025, 7, 10)).days
+    accrued = (D("2400.00") * D("12.15") / 100 * days / 365).quantize(D("0.01"), ROUND_HALF_UP)
+    penalties = accrued if commercial else D("0.00")
+    indemnity = D("40.00") if commercial else D("0.00")
+    periods = (
+        [_period(date(2025, 7, 11), as_of, days, "2400.00", "12.15", str(accrued))]
+        if commercial
+        else []
+    )
+    context["invoices"].append(
+        {
+            "number": "AL-2025-0702",
+            "issue_date": None,
+            "due_date": date(2025, 7, 10),
+            "amount": D("2400.00"),
+            "payments": [],
+        }
+    )
+    figures.invoices = [
+        *figures.invoices,
+        _line(
+            "AL-2025-0702",
+            "2400.00",
+            "0.00",
+            "2400.00",
+            str(penalties),
+            str(penalties),
+            str(indemnity),
+            periods,
+        ),
+    ]
+    figures.principal += D("2400.00")
+    figures.penalties += penalties
+    figures.indemnities += indemnity
+    figures.total = figures.principal + figures.penalties + figures.indemnities
+    return context
+
+
+def from_an_individual(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with a private creditor (no SIREN, no e-mail, no BIC) and a debtor abroad."""
+    context = copy.deepcopy(context)
+    context["creditor"] = {
+        "type": "individual",
+        "name": "Mme Claire Martin",
+        "legal_form": None,
+        "siren": None,
+        "address": {
+            "line1": "8 rue des Lilas",
+            "line2": "Appartement 12",
+            "postal_code": "69003",
+            "city": "Lyon",
+            "country": "FR",
+        },
+        "email": None,
+        "iban": "FR7630006000011234567890189",
+        "bic": None,
+    }
+    context["debtor"]["address"] = {
+        "line1": "12 avenue Louise",
+        "line2": None,
+        "postal_code": "1050",
+        "city": "Bruxelles",
+        "country": "BE",
+    }
     return context

@@ -27,6 +27,34 @@ CASES: dict[str, tuple[str, Callable[[], dict[str, Any]], int]] = {
     "echeancier-consumer": ("echeancier", samples.consumer_echeancier, 3),
     "echeancier-company": ("echeancier", samples.company_echeancier, 3),
 }
+# Three invoices: a letter still fits on one page (a mise en demeure on two).
+EDGE_CASES: dict[str, tuple[str, Callable[[], dict[str, Any]], int]] = {
+    "relance-1-three-invoices": (
+        "relance",
+        lambda: samples.with_third_invoice(samples.company_relance(1)),
+        1,
+    ),
+    "relance-2-three-invoices": (
+        "relance",
+        lambda: samples.with_third_invoice(samples.company_relance(2)),
+        1,
+    ),
+    "relance-2-consumer-three-invoices": (
+        "relance",
+        lambda: samples.with_third_invoice(samples.consumer_relance(2)),
+        1,
+    ),
+    "mise-en-demeure-three-invoices": (
+        "mise_en_demeure",
+        lambda: samples.with_third_invoice(samples.company_mise_en_demeure()),
+        2,
+    ),
+    "mise-en-demeure-from-an-individual": (
+        "mise_en_demeure",
+        lambda: samples.from_an_individual(samples.consumer_mise_en_demeure()),
+        1,
+    ),
+}
 CASE_PARAMS = [
     pytest.param(name, marks=needs_words) if kind == "echeancier" else name
     for name, (kind, _, _) in CASES.items()
@@ -40,7 +68,7 @@ def rendered(render: Render) -> Callable[[str], bytes]:
 
     def _get(name: str) -> bytes:
         if name not in cache:
-            kind, context, _ = CASES[name]
+            kind, context, _ = {**CASES, **EDGE_CASES}[name]
             cache[name] = render(kind, context())
         return cache[name]
 
@@ -163,6 +191,7 @@ def test_mise_en_demeure_to_a_company(texts: Callable[[str], str]) -> None:
     assert "AL-2025-0412 15/05/2025 30/06/2025 47 3 120,00 € 13,15 % 52,83 €" in text
     assert "03/07/2025 01/09/2025 61 549,51 € 12,15 % 11,16 €" in text
     assert "Total échu 133,33 €" in text
+    assert f"Réf. {samples.DOCUMENT_ID} – suite" in text  # header of page 2
     assert "1343-1" in text
     assert "injonction de payer" in text
     assert "vaut mise en demeure" in text
@@ -249,3 +278,42 @@ def test_echeancier_to_a_company_with_penalties_waived(texts: Callable[[str], st
     assert "Montant payable selon l’échéancier 3 669,51 €" in text
     assert "cette remise sera caduque" in text
     assert "Échéance n° 6 05/03/2026 611,61 €" in text
+
+
+# --- layout limits and optional fields ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_letters_with_three_invoices_keep_to_their_pages(
+    rendered: Callable[[str], bytes], name: str
+) -> None:
+    pdf = rendered(name)
+    qpdf_check(pdf)
+    assert int(pdf_info(pdf)["Pages"]) <= EDGE_CASES[name][2]
+
+
+def test_third_invoice_without_issue_date(texts: Callable[[str], str]) -> None:
+    assert "AL-2025-0702 – 10/07/2025 2 400,00 € – 2 400,00 €" in texts("relance-2-three-invoices")
+
+
+def test_a_private_creditor_and_a_debtor_abroad(texts: Callable[[str], str]) -> None:
+    text = texts("mise-en-demeure-from-an-individual")
+    assert "Mme Claire Martin" in text
+    assert "1050 BRUXELLES BELGIQUE" in text
+    assert "Adresse : 8 rue des Lilas, Appartement 12, 69003 Lyon" in text
+    assert "Lyon, le 1er septembre 2025" in text
+    assert "FR76 3000 6000 0112 3456 7890 189" in text
+    assert "SIREN" not in text
+    assert "BIC" not in text
+    assert "Le service recouvrement" not in text
+
+
+@needs_words
+@pytest.mark.parametrize("name", ["echeancier-consumer", "echeancier-company"])
+def test_signatures_never_sit_alone_on_the_last_page(
+    rendered: Callable[[str], bytes], name: str
+) -> None:
+    pdf = rendered(name)
+    last_page = pdf_text(pdf, page=int(pdf_info(pdf)["Pages"]))
+    assert "Article 10" in last_page
+    assert "Bon pour accord" in last_page

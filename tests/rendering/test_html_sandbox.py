@@ -22,7 +22,7 @@ def test_filters_and_attribute_access_on_dicts(templates: HtmlTemplates) -> None
     html = templates.render(
         source, {"debtor": {"name": "Durand"}, "total": Decimal("10"), "day": date(2025, 3, 1)}
     )
-    assert html == "Durand doit 10,00\u00a0€ depuis le 1er mars 2025"
+    assert html == "Durand doit 10,00\u00a0€ depuis le 1er\u00a0mars 2025"
 
 
 @pytest.mark.parametrize(
@@ -53,6 +53,12 @@ def test_printing_none_fails(templates: HtmlTemplates) -> None:
 def test_syntax_errors_name_the_line(templates: HtmlTemplates) -> None:
     with pytest.raises(TemplateError, match="line 3"):
         templates.render("a\nb\n{% if %}", {})
+
+
+def test_check_rejects_a_broken_template_without_data(templates: HtmlTemplates) -> None:
+    templates.check("{{ debtor.name }}")  # undefined names only fail when filled
+    with pytest.raises(TemplateError, match="line 1"):
+        templates.check("{% for x in %}")
 
 
 def test_filter_errors_are_template_errors(templates: HtmlTemplates) -> None:
