@@ -7,7 +7,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes font subsetting ~5x faster (perf-notes);
 # poppler-utils (pdfsig, pdftotext, pdftoppm), qpdf and libnss3-tools (certutil, a trust
 # store for pdfsig) check PDFs in tests.
-DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf \
+DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils qpdf zbar-tools \
            libnss3-tools
 
 .PHONY: run worker test bench lint setup system-packages clean

@@ -78,9 +78,8 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     offline, through the same pipeline as the API (nothing is stored)."""
     from service import catalog
     from service.bootstrap import load_sealer, prepare
-    from service.documents import today_in_paris
     from service.domain.errors import DomainError
-    from service.pipeline import DocumentMeta, Pipeline, template_context
+    from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
     from service.rates import shipped_rates
     from service.web.schemas import DocumentRequest
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,15 +21,9 @@ from service.audit import PendingEvent
 from service.auth import Caller
 from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound
-from service.pipeline import DocumentMeta, Pipeline, template_context
+from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
 from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def today_in_paris() -> date:
-    return datetime.now(PARIS).date()
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,12 @@ class DocumentService:
             "penalties": figures_json["penalties"], "indemnities": figures_json["indemnities"]}))
 
         meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}")
-        pdf = self.pipeline.render(template, template_context(request, as_of, figures, meta))
+        rendered = self.pipeline.render_document(
+            template, template_context(request, as_of, figures, meta))
+        pdf = rendered.pdf
+        docx_sha = self.store.put(rendered.docx) if rendered.docx is not None else None
+        if docx_sha is not None:
+            trail.append(PendingEvent("docx.filled", {"sha256": docx_sha}))
         trail.append(PendingEvent("pdf.rendered", {
             "template": {"name": template.name, "version": template.version,
                          "sha256": template.sha256},
@@ -88,7 +85,7 @@ class DocumentService:
             request_sha256=request_sha, figures=figures_json, template_name=template.name,
             template_version=template.version, template_sha256=template.sha256,
             pdf_sha256=sealed_sha, seal=self.seal_info, api_key_id=caller.key_id,
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key, docx_sha256=docx_sha)
         try:
             with self.db.session() as session:
                 session.add(document)

@@ -6,10 +6,12 @@ The same pipeline serves the API and the offline `amiable render` command. Expen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from service.catalog import TemplateSource
 from service.domain.figures import compute_figures
@@ -19,6 +21,9 @@ from service.rendering.html import HtmlTemplates
 from service.rendering.pdf import PdfRenderer
 from service.web.schemas import DocumentRequest
 
+if TYPE_CHECKING:
+    from service.authoring.libreoffice import LibreOfficePool
+
 
 class Sealer(Protocol):
     level: str
@@ -27,11 +32,29 @@ class Sealer(Protocol):
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """A rendered document: its PDF, and the filled Word file when the template is one."""
+
+    pdf: bytes
+    docx: bytes | None = None
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def today_in_paris() -> date:
+    """The date in France: what a letter issued now is dated, wherever the server runs."""
+    return datetime.now(PARIS).date()
+
+
+@dataclass(frozen=True)
 class DocumentMeta:
-    """What a document knows about itself before it exists: its id and where to verify it."""
+    """What a document knows about itself before it exists: its id, where to verify it, and
+    the day it is sealed."""
 
     id: str
     verify_url: str
+    issued_on: date = field(default_factory=today_in_paris)
 
 
 def to_case(request: DocumentRequest, as_of: date) -> Case:
@@ -65,7 +88,8 @@ def template_context(request: DocumentRequest, as_of: date, figures: Figures,
     context = request.model_dump(mode="python")
     context["as_of"] = as_of
     context["figures"] = figures
-    context["document"] = {"id": document.id, "verify_url": document.verify_url}
+    context["document"] = {"id": document.id, "verify_url": document.verify_url,
+                           "issued_on": document.issued_on}
     return context
 
 
@@ -79,10 +103,32 @@ class Pipeline:
         return compute_figures(to_case(request, as_of), rates)
 
     def render(self, template: TemplateSource, context: dict[str, Any]) -> bytes:
+        return self.render_document(template, context).pdf
+
+    def render_document(self, template: TemplateSource, context: dict[str, Any]) -> Rendered:
+        """The PDF/A of `template` filled with `context` (and the filled .docx for Word)."""
+        if template.format == "docx":
+            return self._render_docx(template, context)
         html = self._html.get(template.assets_dir)
         if html is None:
             html = self._html[template.assets_dir] = HtmlTemplates(template.assets_dir)
-        return self.pdf.render(html.render(template.text, context), template.assets_dir)
+        return Rendered(self.pdf.render(html.render(template.text, context),
+                                        template.assets_dir))
+
+    def _render_docx(self, template: TemplateSource, context: dict[str, Any]) -> Rendered:
+        # Imported here: docxtpl and the LibreOffice pool cost nothing to services that
+        # never use a Word template.
+        from service.authoring.docx_template import fill_docx
+
+        docx = fill_docx(template.data, context)
+        return Rendered(self.office.convert(docx), docx)
+
+    @cached_property
+    def office(self) -> LibreOfficePool:
+        """Warm LibreOffice workers, started on the first Word document only."""
+        from service.authoring.libreoffice import LibreOfficePool
+
+        return LibreOfficePool()
 
     def seal(self, pdf: bytes) -> bytes:
         return self.sealer.seal(pdf)

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+import segno
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+from markupsafe import Markup
 
 LOCALE = "fr_FR"
 CENT = Decimal("0.01")
@@ -106,6 +108,17 @@ def country(value: str) -> str:
     return Locale.parse(LOCALE).territories.get(value.strip().upper(), value)
 
 
+def qr_code(value: str) -> Markup:
+    """<svg>… — a QR code of a link (e.g. document.verify_url), drawn as inline SVG.
+
+    Inline vector: nothing to fetch, sharp at any size; size it with CSS (.qr svg).
+    """
+    if not isinstance(value, str) or not value:
+        raise FilterError(f"qr_code: expected a link, got {value!r}")
+    svg = segno.make(value, error="m").svg_inline(border=0, omitsize=True, dark="#1b1f24")
+    return Markup(svg)  # segno's own markup; the value is encoded in the drawing, not echoed
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "amount": amount,
     "amount_words": amount_words,
@@ -115,4 +128,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "iban": iban,
     "siren": siren,
     "country": country,
+    "qr_code": qr_code,
 }

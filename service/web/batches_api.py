@@ -16,8 +16,8 @@ from service import audit
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
 from service.db import Document, iso_utc
-from service.documents import today_in_paris
 from service.errors import BadRequest, Conflict, NotFound
+from service.pipeline import today_in_paris
 from service.web.api import api
 from service.web.errors import summarize, validation_details
 from service.web.schemas import BatchOut, BatchRequest, DocumentRequest, ErrorOut

@@ -93,8 +93,9 @@ CONSUMER_INVOICES: list[dict[str, Any]] = [
 DOCUMENT_ID = "doc_01K4ZB7Q3M8N2V6T9R5X1W0Y4P"
 
 
-def _document(doc_id: str = DOCUMENT_ID) -> dict[str, str]:
-    return {"id": doc_id, "verify_url": f"https://amiable.example/verifier/{doc_id}"}
+def _document(doc_id: str = DOCUMENT_ID) -> dict[str, Any]:
+    return {"id": doc_id, "verify_url": f"https://amiable.example/verify/{doc_id}",
+            "issued_on": date(2025, 9, 2)}
 
 
 def _period(start: date, end: date, days: int, base: str, rate: str, amount: str) -> Any:

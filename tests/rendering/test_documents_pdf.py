@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,7 +119,23 @@ def test_ends_with_the_seal_block(texts: Callable[[str], str], name: str) -> Non
     seal = text[text.rindex("Document scellé électroniquement") :]
     assert "Atelier Lumière SAS" in seal
     assert samples.DOCUMENT_ID in seal
-    assert f"https://amiable.example/verifier/{samples.DOCUMENT_ID}" in seal
+    assert f"https://amiable.example/verify/{samples.DOCUMENT_ID}" in seal
+    assert "le 2 septembre 2025" in seal
+
+
+@pytest.mark.parametrize("name", ["relance-1-company", "echeancier-consumer"])
+def test_seal_block_qr_code_leads_to_the_verification_page(
+    rendered: Callable[[str], bytes], name: str, tmp_path: Path
+) -> None:
+    """The QR code, read off the printed page by an independent decoder (zbar)."""
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(rendered(name))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True, timeout=60)
+    pages = sorted(tmp_path.glob("page*.png"))
+    decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(pages[-1])],
+                             capture_output=True, text=True, check=False, timeout=60)
+    assert decoded.stdout.strip() == f"https://amiable.example/verify/{samples.DOCUMENT_ID}"
 
 
 @pytest.mark.parametrize("name", CASE_PARAMS)
