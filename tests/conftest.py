@@ -28,6 +28,16 @@ def load_example(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def relance_batch(count: int, prefix: str) -> list[dict[str, Any]]:
+    """`count` relance requests that differ by their invoice number, for batches."""
+    items = []
+    for i in range(count):
+        body = load_example("relance-level1")
+        body["invoices"][0]["number"] = f"{prefix}-{i:04d}"
+        items.append(body)
+    return items
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     data_dir = tmp_path_factory.mktemp("data")

@@ -7,21 +7,12 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import load_example
-
-
-def _items(count: int) -> list[dict[str, Any]]:
-    items = []
-    for i in range(count):
-        body = load_example("relance-level1")
-        body["invoices"][0]["number"] = f"B-{i:04d}"
-        items.append(body)
-    return items
+from tests.conftest import load_example, relance_batch
 
 
 def test_batch_makes_each_document_once(client: Any, auth: dict[str, str],
                                         work_queue: Callable[[], int]) -> None:
-    items = _items(3)
+    items = relance_batch(3, "B")
     bad = load_example("relance-level1")
     bad["invoices"] = []
     items.insert(1, bad)
@@ -54,7 +45,7 @@ def test_batch_makes_each_document_once(client: Any, auth: dict[str, str],
 
 def test_a_domain_refusal_fails_the_item_only(client: Any, auth: dict[str, str],
                                               work_queue: Callable[[], int]) -> None:
-    items = _items(2)
+    items = relance_batch(2, "B")
     items[0]["invoices"][0]["payments"] = [{"date": "2025-06-01", "amount": "99999.00"}]
     batch = client.post("/v1/batches", json={"documents": items}, headers=auth).get_json()
     work_queue()
@@ -66,14 +57,15 @@ def test_a_domain_refusal_fails_the_item_only(client: Any, auth: dict[str, str],
 
 def test_zip_waits_for_the_end(client: Any, auth: dict[str, str],
                                work_queue: Callable[[], int]) -> None:
-    batch = client.post("/v1/batches", json={"documents": _items(1)}, headers=auth).get_json()
+    batch = client.post("/v1/batches", json={"documents": relance_batch(1, "B")},
+                        headers=auth).get_json()
     assert client.get(batch["links"]["zip"], headers=auth).status_code == 409
     work_queue()
 
 
 def test_idempotent_submission(client: Any, auth: dict[str, str],
                                work_queue: Callable[[], int]) -> None:
-    body = {"documents": _items(2)}
+    body = {"documents": relance_batch(2, "B")}
     headers = {**auth, "Idempotency-Key": "month-end-2025-07"}
     first = client.post("/v1/batches", json=body, headers=headers).get_json()
     again = client.post("/v1/batches", json=body, headers=headers)
@@ -88,7 +80,8 @@ def test_invalid_envelopes(client: Any, auth: dict[str, str]) -> None:
     assert client.post("/v1/batches", json={"documents": []}, headers=auth).status_code == 422
     assert client.post("/v1/batches", json={"documents": "x"}, headers=auth).status_code == 422
     assert client.post("/v1/batches", json={"documents": [1]}, headers=auth).status_code == 422
-    assert client.post("/v1/batches", json={"documents": _items(1), "webhook_url": "nope"},
+    one = relance_batch(1, "B")
+    assert client.post("/v1/batches", json={"documents": one, "webhook_url": "nope"},
                        headers=auth).status_code == 422
     assert client.get("/v1/batches/bat_nothing", headers=auth).status_code == 404
-    assert client.post("/v1/batches", json={"documents": _items(1)}).status_code == 401
+    assert client.post("/v1/batches", json={"documents": one}).status_code == 401

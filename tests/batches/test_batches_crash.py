@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import load_example
+from tests.conftest import relance_batch
 from tests.service_process import ServiceProcess
 
 ITEMS = 24
@@ -31,11 +31,7 @@ def test_sigkill_mid_batch_loses_and_doubles_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {"AMIABLE_WORKERS": "1", "AMIABLE_BATCH_WORKERS": "2",
            "AMIABLE_BATCH_LEASE_SECONDS": "3"}
-    items = []
-    for i in range(ITEMS):
-        body = load_example("relance-level1")
-        body["invoices"][0]["number"] = f"K-{i:03d}"
-        items.append(body)
+    items = relance_batch(ITEMS, "K")
 
     first = ServiceProcess(data, KEY, **env)
     try:

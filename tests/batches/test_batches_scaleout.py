@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from service import create_app
 from service.config import Settings
-from tests.conftest import load_example
+from tests.conftest import relance_batch
 
 PG_ADMIN = os.environ.get("AMIABLE_TEST_POSTGRES",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -82,13 +82,6 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _items(count: int, prefix: str) -> list[dict[str, Any]]:
-    items = []
-    for i in range(count):
-        body = load_example("relance-level1")
-        body["invoices"][0]["number"] = f"{prefix}-{i:03d}"
-        items.append(body)
-    return items
 
 
 def _wait(client: Any, batch_id: str, at_least: int, timeout: float,
@@ -118,7 +111,7 @@ def test_celery_workers_make_each_document_once(cluster: dict[str, Any]) -> None
     headers = {"Authorization": f"Bearer {KEY}"}
     worker = _start_worker(cluster["env"], cluster["shared"] / "worker-a.log")
     try:
-        batch = client.post("/v1/batches", json={"documents": _items(8, "S")},
+        batch = client.post("/v1/batches", json={"documents": relance_batch(8, "S")},
                             headers=headers).get_json()
         finished = _wait(client, batch["id"], 8, timeout=180, worker=worker)
     finally:
@@ -133,7 +126,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(cluster: dict[str, Any]) -> Non
     headers = {"Authorization": f"Bearer {KEY}"}
     items = 16
     first = _start_worker(cluster["env"], cluster["shared"] / "worker-b.log")
-    batch = client.post("/v1/batches", json={"documents": _items(items, "X")},
+    batch = client.post("/v1/batches", json={"documents": relance_batch(items, "X")},
                         headers=headers).get_json()
     try:
         progress = _wait(client, batch["id"], 2, timeout=180, worker=first)
