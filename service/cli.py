@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from service.authoring.cli import staff
 from service.config import Settings
 
 
@@ -202,6 +203,9 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
         rate_store.set_rates(session, row, "cli")
     click.echo(f"{row.semester.label}: ECB {row.ecb} %, legal {row.legal_individual} % / "
                f"{row.legal_other} %")
+
+
+main.add_command(staff)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,8 @@ class Document(Base):
     api_key_id: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The filled Word file, kept when the template is a .docx (GET /v1/documents/{id}/docx).
+    docx_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Event(Base):
