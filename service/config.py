@@ -29,11 +29,21 @@ class Settings:
     tsa_url: str | None = None
     seal_p12: Path | None = None
     seal_password: str | None = None
+    seal_pkcs11_module: Path | None = None  # an HSM instead of seal_p12 (PKCS#11 .so)
+    seal_pkcs11_token: str | None = None
+    seal_pkcs11_key: str | None = None  # label of the key and of its certificate
+    seal_pkcs11_pin: str | None = None
+    trust_roots: Path | None = None  # PEM: roots trusted besides the seal's own (TSA, rotation)
+    seal_lta: bool = True  # with a TSA and revocation data: B-LTA (else B-LT)
     max_body_bytes: int = 2 * 1024 * 1024
     broker_url: str | None = None
     batch_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     batch_lease_seconds: float = 60.0
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    mail_from: str = "Amiable <no-reply@localhost>"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    trusted_proxies: tuple[str, ...] = ()  # IPs or CIDRs whose X-Forwarded-For is believed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,10 +63,22 @@ class Settings:
             tsa_url=get("AMIABLE_TSA_URL") or None,
             seal_p12=Path(p) if (p := get("AMIABLE_SEAL_P12")) else None,
             seal_password=get("AMIABLE_SEAL_PASSWORD") or None,
+            seal_pkcs11_module=Path(m) if (m := get("AMIABLE_SEAL_PKCS11_MODULE")) else None,
+            seal_pkcs11_token=get("AMIABLE_SEAL_PKCS11_TOKEN") or None,
+            seal_pkcs11_key=get("AMIABLE_SEAL_PKCS11_KEY") or None,
+            seal_pkcs11_pin=get("AMIABLE_SEAL_PKCS11_PIN") or None,
+            trust_roots=Path(t) if (t := get("AMIABLE_TRUST_ROOTS")) else None,
+            seal_lta=(get("AMIABLE_SEAL_LTA") or "1").strip().lower() not in {"0", "false", "no"},
             workers=int(get("AMIABLE_WORKERS") or (os.cpu_count() or 1)),
             broker_url=get("AMIABLE_BROKER_URL") or None,
             batch_workers=int(get("AMIABLE_BATCH_WORKERS") or (os.cpu_count() or 1)),
             batch_lease_seconds=float(get("AMIABLE_BATCH_LEASE_SECONDS") or 60),
+            mail_from=get("AMIABLE_MAIL_FROM") or "Amiable <no-reply@localhost>",
+            webhook_url=get("AMIABLE_WEBHOOK_URL") or None,
+            webhook_secret=get("AMIABLE_WEBHOOK_SECRET") or None,
+            trusted_proxies=tuple(
+                p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -24,6 +24,7 @@ from signing import (
     load_certificates,
     validate_pdf,
 )
+from signing.signer_ca import signer_ca_path
 
 MODIFICATIONS_FR = {
     "none": "aucune modification après la signature",
@@ -65,11 +66,12 @@ class Verification:
 
 def trust_roots(keys_dir: Path, chain: tuple[x509.Certificate, ...],
                 extra: Path | None = None) -> list[x509.Certificate]:
-    """Self-signed certificates of the seal's chain, the development root, configured roots."""
+    """Self-signed certificates of the seal's chain, the development root, the signer CA
+    that certifies debtors' one-time keys, and configured roots."""
     roots = [c for c in chain if c.issuer == c.subject]
-    dev_root = development_root_path(keys_dir)
-    if dev_root.is_file():
-        roots.extend(load_certificates(dev_root))
+    for own_root in (development_root_path(keys_dir), signer_ca_path(keys_dir)):
+        if own_root.is_file():
+            roots.extend(load_certificates(own_root))
     if extra is not None:
         roots.extend(load_certificates(extra))
     unique = {c.fingerprint(hashes.SHA256()): c for c in roots}

@@ -117,6 +117,7 @@ class PdfRenderer:
     def __init__(self, fonts_dir: Path = FONTS_DIR) -> None:
         self.fonts_dir = fonts_dir.resolve()
         self._lock = threading.Lock()
+        self._render_lock = threading.Lock()
         # Built on first use so that a parent process that imports this module before
         # forking workers does not share font state with them.
         self._font_config: FontConfiguration | None = None
@@ -129,16 +130,20 @@ class PdfRenderer:
     def render(self, html: str, assets_dir: Path) -> bytes:
         """Lay out ``html`` (relative URLs resolve in ``assets_dir``) as PDF/A-3b."""
         assets = self._assets_for(assets_dir)
-        document = HTML(string=html, base_url=assets.base_url, url_fetcher=assets.fetcher)
-        pdf = document.write_pdf(
-            stylesheets=list(assets.stylesheets),
-            font_config=assets.font_config,
-            pdf_variant=PDF_VARIANT,
-            output_intent=OUTPUT_INTENT,
-            color_profiles={OUTPUT_INTENT: _srgb_profile()},
-            full_fonts=False,
-            cache=self._image_cache,
-        )
+        # One render at a time per process: Pango and the shared font configuration are not
+        # thread-safe (a concurrent render aborted a test process). Processes give the
+        # parallelism (gunicorn and batch workers).
+        with self._render_lock:
+            document = HTML(string=html, base_url=assets.base_url, url_fetcher=assets.fetcher)
+            pdf = document.write_pdf(
+                stylesheets=list(assets.stylesheets),
+                font_config=assets.font_config,
+                pdf_variant=PDF_VARIANT,
+                output_intent=OUTPUT_INTENT,
+                color_profiles={OUTPUT_INTENT: _srgb_profile()},
+                full_fonts=False,
+                cache=self._image_cache,
+            )
         assert pdf is not None  # write_pdf returns bytes when no target is given
         return pdf
 

@@ -1,0 +1,175 @@
+"""Messages delivered after the fact: webhooks and signed copies by e-mail.
+
+They are written in the same transaction as the event that causes them (a durable outbox),
+then a background thread delivers them, retrying with exponential backoff a bounded number
+of times. The debtor's request never waits for a webhook receiver or a mail server.
+
+Webhooks are signed like Stripe's and DocuSeal's: header ``Amiable-Signature:
+t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``; the receiver recomputes the
+HMAC and refuses stale timestamps. ``Amiable-Event-Id`` stays the same across retries so
+the receiver can drop duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.db import Database, iso_utc, utcnow
+from service.mail import Attachment, Mail, Mailer, MailError
+from service.signature_requests.models import OutboxMessage
+from service.storage import BlobStore
+
+log = logging.getLogger("amiable.outbox")
+
+MAX_ATTEMPTS = 6
+_WEBHOOK_TIMEOUT_SECONDS = 10
+_CLAIM = timedelta(minutes=5)  # a claimed message is retried by another worker after this
+
+
+def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
+    signed = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+class Outbox:
+    def __init__(self, db: Database, store: BlobStore, mailer: Mailer, *,
+                 webhook_url: str | None, webhook_secret: str | None,
+                 backoff_seconds: float = 30.0) -> None:
+        self.db = db
+        self.store = store
+        self.mailer = mailer
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.backoff_seconds = backoff_seconds
+        self.wake = threading.Event()
+        if webhook_url and not webhook_secret:
+            log.warning("AMIABLE_WEBHOOK_URL is set without AMIABLE_WEBHOOK_SECRET: "
+                        "webhooks are disabled (they must be signed)")
+
+    # --- writing, inside the caller's transaction ------------------------------------
+
+    def webhook(self, session: Session, event_type: str, data: dict[str, Any]) -> None:
+        if not (self.webhook_url and self.webhook_secret):
+            return
+        payload = {"id": "evt_" + secrets.token_hex(12), "type": event_type,
+                   "created_at": iso_utc(utcnow()), "data": data}
+        session.add(OutboxMessage(kind="webhook", payload=payload, attempts=0,
+                                  next_attempt_at=utcnow(), failed=False))
+        self.wake.set()
+
+    def mail(self, session: Session, to: str, subject: str, text: str, *,
+             pdf_sha256: str | None = None, filename: str | None = None) -> None:
+        payload = {"to": to, "subject": subject, "text": text, "pdf_sha256": pdf_sha256,
+                   "filename": filename}
+        session.add(OutboxMessage(kind="mail", payload=payload, attempts=0,
+                                  next_attempt_at=utcnow(), failed=False))
+        self.wake.set()
+
+    # --- delivering ------------------------------------------------------------------
+
+    def deliver_due(self) -> int:
+        """Try every message that is due once; return how many were delivered."""
+        now = utcnow()
+        with self.db.session() as session:
+            due = list(session.scalars(
+                select(OutboxMessage.id).where(OutboxMessage.done_at.is_(None),
+                                               OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.id).limit(50)))
+        delivered = 0
+        for message_id in due:
+            message = self._claim(message_id, now)
+            if message is not None:
+                delivered += self._attempt(message)
+        return delivered
+
+    def _claim(self, message_id: int, now: datetime) -> OutboxMessage | None:
+        """Take the message for this worker (another one may be looking at it too)."""
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.done_at.is_(None),
+                       OutboxMessage.next_attempt_at <= now)
+                .values(next_attempt_at=now + _CLAIM)
+            ).rowcount
+            return session.get(OutboxMessage, message_id) if claimed == 1 else None
+
+    def _attempt(self, message: OutboxMessage) -> int:
+        try:
+            if message.kind == "webhook":
+                self._post_webhook(message.payload)
+            else:
+                self._send_mail(message.payload)
+        except (requests.RequestException, MailError, OSError) as exc:
+            self._failed(message, str(exc))
+            return 0
+        with self.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                            .values(done_at=utcnow(), attempts=message.attempts + 1,
+                                    last_error=None))
+        return 1
+
+    def _failed(self, message: OutboxMessage, error: str) -> None:
+        attempts = message.attempts + 1
+        give_up = attempts >= MAX_ATTEMPTS
+        delay = timedelta(seconds=self.backoff_seconds * 2 ** (attempts - 1))
+        log.warning("%s %s attempt %d failed%s: %s", message.kind, message.id, attempts,
+                    " (giving up)" if give_up else "", error)
+        with self.db.session() as session:
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+                attempts=attempts, last_error=error[:1000], failed=give_up,
+                done_at=utcnow() if give_up else None, next_attempt_at=utcnow() + delay))
+
+    def _post_webhook(self, payload: dict[str, Any]) -> None:
+        assert self.webhook_url
+        assert self.webhook_secret
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(time.time())
+        signature = webhook_signature(self.webhook_secret, timestamp, body)
+        response = requests.post(self.webhook_url, data=body, timeout=_WEBHOOK_TIMEOUT_SECONDS,
+                                 headers={"Content-Type": "application/json",
+                                          "Amiable-Event-Id": payload["id"],
+                                          "Amiable-Signature": f"t={timestamp},v1={signature}"})
+        if not 200 <= response.status_code < 300:
+            raise requests.HTTPError(f"the receiver answered {response.status_code}")
+
+    def _send_mail(self, payload: dict[str, Any]) -> None:
+        attachments: tuple[Attachment, ...] = ()
+        if payload.get("pdf_sha256"):
+            attachments = (Attachment(payload["filename"], self.store.get(payload["pdf_sha256"])),)
+        self.mailer.send(Mail(to=payload["to"], subject=payload["subject"],
+                              text=payload["text"], attachments=attachments))
+
+
+class Dispatcher(threading.Thread):
+    """Polls the outbox (and runs the periodic chores) until the process ends."""
+
+    def __init__(self, outbox: Outbox, chores: list[Callable[[], object]],
+                 poll_seconds: float = 5.0) -> None:
+        super().__init__(name="amiable-outbox", daemon=True)
+        self.outbox = outbox
+        self.chores = chores
+        self.poll_seconds = poll_seconds
+
+    def run(self) -> None:
+        while True:
+            self.outbox.wake.wait(self.poll_seconds)
+            self.outbox.wake.clear()
+            try:
+                for chore in self.chores:
+                    chore()
+                self.outbox.deliver_due()
+            except Exception:  # a bad message or a database hiccup must not end the thread
+                log.exception("outbox round failed")
