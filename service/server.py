@@ -58,7 +58,12 @@ def serve(app: Flask, settings: Settings) -> None:
                                        settings.batch_lease_seconds)
 
     def post_fork(_server: Any, _worker: Any) -> None:
+        from service.signature_requests import signatures
+
         services.db.dispose()
+        # Each HTTP worker runs the outbox thread: e-mails, webhooks and expiry sweeps go
+        # out even when no one has used the signing pages since the start.
+        signatures(app)
 
     def on_exit(_server: Any) -> None:
         if pool_pid:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 
 from service import create_app
 from service.config import Settings
+from tests.webhook_receiver import Hooks, receiving_hooks
 
 # No per-example deadline: on a loaded 2-core CI machine a slow example is not a bug.
 hypothesis_settings.register_profile("amiable", deadline=None)
@@ -61,3 +62,10 @@ def post_document(client: FlaskClient, auth: dict[str, str]) -> Callable[..., An
         return client.post("/v1/documents", json=body, headers={**auth, **(headers or {})})
 
     return post
+
+
+@pytest.fixture(scope="session")
+def hooks() -> Iterator[Hooks]:
+    """A webhook receiver on loopback that records what it is sent."""
+    with receiving_hooks() as received:
+        yield received

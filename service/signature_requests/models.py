@@ -48,6 +48,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(20))  # webhook | mail
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    target: Mapped[str | None] = mapped_column(Text)  # a webhook's own URL (a batch's)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -61,12 +61,15 @@ class Outbox:
 
     # --- writing, inside the caller's transaction ------------------------------------
 
-    def webhook(self, session: Session, event_type: str, data: dict[str, Any]) -> None:
-        if not (self.webhook_url and self.webhook_secret):
+    def webhook(self, session: Session, event_type: str, data: dict[str, Any],
+                url: str | None = None) -> None:
+        """Queue an event for `url`, or for the configured AMIABLE_WEBHOOK_URL. Webhooks
+        are always signed: with no secret configured, none is sent."""
+        if not ((url or self.webhook_url) and self.webhook_secret):
             return
         payload = {"id": "evt_" + secrets.token_hex(12), "type": event_type,
                    "created_at": iso_utc(utcnow()), "data": data}
-        session.add(OutboxMessage(kind="webhook", payload=payload, attempts=0,
+        session.add(OutboxMessage(kind="webhook", payload=payload, target=url, attempts=0,
                                   next_attempt_at=utcnow(), failed=False))
         self.wake.set()
 
@@ -109,7 +112,7 @@ class Outbox:
     def _attempt(self, message: OutboxMessage) -> int:
         try:
             if message.kind == "webhook":
-                self._post_webhook(message.payload)
+                self._post_webhook(message.payload, message.target or self.webhook_url)
             else:
                 self._send_mail(message.payload)
         except (requests.RequestException, MailError, OSError) as exc:
@@ -132,13 +135,13 @@ class Outbox:
                 attempts=attempts, last_error=error[:1000], failed=give_up,
                 done_at=utcnow() if give_up else None, next_attempt_at=utcnow() + delay))
 
-    def _post_webhook(self, payload: dict[str, Any]) -> None:
-        assert self.webhook_url
+    def _post_webhook(self, payload: dict[str, Any], url: str | None) -> None:
+        assert url
         assert self.webhook_secret
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
         signature = webhook_signature(self.webhook_secret, timestamp, body)
-        response = requests.post(self.webhook_url, data=body, timeout=_WEBHOOK_TIMEOUT_SECONDS,
+        response = requests.post(url, data=body, timeout=_WEBHOOK_TIMEOUT_SECONDS,
                                  headers={"Content-Type": "application/json",
                                           "Amiable-Event-Id": payload["id"],
                                           "Amiable-Signature": f"t={timestamp},v1={signature}"})

@@ -16,7 +16,7 @@ from service import audit
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
 from service.db import Document, iso_utc
-from service.errors import BadRequest, Conflict, NotFound
+from service.errors import BadRequest, Conflict, NotFound, Unprocessable
 from service.pipeline import today_in_paris
 from service.web.api import api
 from service.web.errors import summarize, validation_details
@@ -80,6 +80,11 @@ def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
     body_sha = hashlib.sha256(audit.canonical_json(body.model_dump(mode="json")).encode()
                               ).hexdigest()
     services = _services()
+    if body.webhook_url and not services.settings.webhook_secret:
+        raise Unprocessable("webhooks are signed with HMAC-SHA256: set AMIABLE_WEBHOOK_SECRET "
+                            "on the service to use webhook_url", code="webhooks_disabled",
+                            details=[{"field": "webhook_url",
+                                      "message": "no webhook secret is configured"}])
     with services.db.session() as session:
         if key:
             existing = session.scalar(select(Batch).where(Batch.api_key_id == g.caller.key_id,

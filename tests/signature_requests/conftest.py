@@ -4,7 +4,6 @@ itself served over HTTP for the browser. One of each for the whole folder."""
 from __future__ import annotations
 
 import email
-import json
 import re
 import socket
 import threading
@@ -13,7 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.config import Settings
 from tests.conftest import MASTER_KEY, load_example
+from tests.webhook_receiver import Hooks
 
 WEBHOOK_SECRET = "whsec_test_0123456789"
 PROXY = "10.0.0.7"  # a configured reverse proxy in these tests
@@ -97,39 +96,6 @@ def code_in(message: Message) -> str:
 
 # --- webhook receiver -------------------------------------------------------------------
 
-@dataclass
-class Hooks:
-    url: str = ""
-    received: list[dict[str, Any]] = field(default_factory=list)
-    failures_left: int = 0  # answer 500 this many times first (to exercise the retries)
-    attempts: int = 0
-
-    def of(self, event_type: str, request_id: str) -> list[dict[str, Any]]:
-        return [h for h in list(self.received)
-                if h["json"]["type"] == event_type and h["json"]["data"]["id"] == request_id]
-
-
-def _hook_handler(hooks: Hooks) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            hooks.attempts += 1
-            if hooks.failures_left > 0:
-                hooks.failures_left -= 1
-                self.send_response(500)
-                self.end_headers()
-                return
-            hooks.received.append({"headers": dict(self.headers), "body": body,
-                                   "json": json.loads(body)})
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 # --- fixtures ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -139,18 +105,6 @@ def mailbox() -> Iterator[Mailbox]:
     controller.start()
     yield box
     controller.stop()
-
-
-@pytest.fixture(scope="session")
-def hooks() -> Iterator[Hooks]:
-    received = Hooks()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _hook_handler(received))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    received.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    yield received
-    server.shutdown()
-    server.server_close()
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,13 @@ from tests.pdf_checks import pdf_text, pdfsig, qpdf_check
 from tests.signature_requests.conftest import (
     PROXY,
     WEBHOOK_SECRET,
-    Hooks,
     LiveApp,
     Mailbox,
     body_text,
     code_in,
     wait_for,
 )
+from tests.webhook_receiver import Hooks
 
 EMAIL = "hugo.lefevre@example.org"
 

@@ -1,4 +1,4 @@
-"""batches: a durable queue of document requests
+"""batches: a durable queue of document requests; webhooks with their own target
 
 Revision ID: 0004
 Revises: 0003
@@ -41,9 +41,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_batch_items_claim", "batch_items", ["status", "lease_until"])
     op.create_index("ix_batch_items_batch", "batch_items", ["batch_id", "index"])
+    with op.batch_alter_table("signature_outbox") as table:
+        table.add_column(sa.Column("target", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("signature_outbox") as table:
+        table.drop_column("target")
     op.drop_index("ix_batch_items_batch", table_name="batch_items")
     op.drop_index("ix_batch_items_claim", table_name="batch_items")
     op.drop_table("batch_items")
