@@ -60,7 +60,7 @@ def floor(keys_dir: Path) -> dict[str, float]:
     from weasyprint.text.fonts import FontConfiguration
 
     from service.domain.figures import compute_figures
-    from service.pipeline import to_case
+    from service.pipeline import DocumentMeta, template_context, to_case
     from service.rates import shipped_rates
     from service.rendering.formatting import FILTERS
     from service.web.schemas import DocumentRequest
@@ -71,9 +71,10 @@ def floor(keys_dir: Path) -> dict[str, float]:
     fonts = ROOT / "templates/fonts"
     request = DocumentRequest.model_validate(REQUEST)
     as_of = request.as_of or date.today()
-    context = request.model_dump(mode="python")
-    context["figures"] = compute_figures(to_case(request, as_of), shipped_rates())
-    context["document"] = {"id": "doc_bench", "verify_url": "https://example.test/verify"}
+    figures = compute_figures(to_case(request, as_of), shipped_rates())
+    context = template_context(request, as_of, figures, DocumentMeta(
+        id="doc_01KBENCH0000000000000000000", verify_url="http://localhost:8000/verify/"
+        "doc_01KBENCH0000000000000000000"))
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(letters), autoescape=True)
     env.filters.update(FILTERS)
@@ -123,7 +124,8 @@ class Service:
         env = {**os.environ, "PORT": str(self.port), "AMIABLE_DATA_DIR": str(data_dir),
                "AMIABLE_API_KEY": KEY, "AMIABLE_WORKERS": str(os.cpu_count() or 2)}
         self.process = subprocess.Popen([str(ROOT / ".venv/bin/amiable"), "serve"], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
