@@ -9,7 +9,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Word's (Carlito for Calibri, Liberation for Arial/Times). poppler-utils (pdfsig, pdftotext,
 # pdftoppm), qpdf, zbar-tools (QR codes) and libnss3-tools (a trust store for pdfsig) check
 # documents in tests; chromium is the real browser the page tests drive.
-DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 softhsm2 \
            libreoffice-writer-nogui python3-uno fonts-crosextra-carlito fonts-liberation2 \
            poppler-utils qpdf zbar-tools libnss3-tools chromium
 

@@ -20,7 +20,7 @@ from service.db import Database, migrate
 from service.documents import DocumentService
 from service.pipeline import Pipeline
 from service.storage import BlobStore
-from signing import Sealer, SealIdentity, ensure_development_seal
+from signing import Sealer, build_sealer, ensure_development_seal
 
 DEV_KEY_FILE = "development-api-key"
 
@@ -71,9 +71,8 @@ def prepare(settings: Settings) -> Settings:
 
 
 def load_sealer(settings: Settings) -> Sealer:
-    assert settings.seal_p12 is not None, "prepare() sets the seal"
-    identity = SealIdentity.load(settings.seal_p12, settings.seal_password)
-    return Sealer(identity)
+    """The seal the settings describe: an HSM (PKCS#11) or a .p12, with a TSA if given."""
+    return build_sealer(settings)
 
 
 def build(settings: Settings) -> Services:
@@ -81,5 +80,5 @@ def build(settings: Settings) -> Services:
     store = BlobStore(settings.blobs_dir)
     sealer = load_sealer(settings)
     pipeline = Pipeline(sealer)
-    documents = DocumentService(db, store, pipeline, settings.public_url, sealer.description())
+    documents = DocumentService(db, store, pipeline, settings.public_url)
     return Services(settings, db, store, sealer, pipeline, documents)

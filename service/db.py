@@ -88,7 +88,8 @@ class Document(Base):
     template_name: Mapped[str] = mapped_column(String(40))
     template_version: Mapped[int] = mapped_column(Integer)
     template_sha256: Mapped[str] = mapped_column(String(64))
-    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)  # the stored file now
+    seal_revision_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     seal: Mapped[dict[str, Any]] = mapped_column(JSON)
     api_key_id: Mapped[str] = mapped_column(String(40))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))

@@ -24,6 +24,7 @@ from service.errors import Conflict, NotFound
 from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
 from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
+from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,12 @@ class Issued:
 
 
 class DocumentService:
-    def __init__(self, db: Database, store: BlobStore, pipeline: Pipeline, public_url: str,
-                 seal_info: dict[str, Any]) -> None:
+    def __init__(self, db: Database, store: BlobStore, pipeline: Pipeline,
+                 public_url: str) -> None:
         self.db = db
         self.store = store
         self.pipeline = pipeline
         self.public_url = public_url
-        self.seal_info = seal_info
 
     def issue(self, request: DocumentRequest, caller: Caller,
               idempotency_key: str | None = None) -> Issued:
@@ -78,13 +78,19 @@ class DocumentService:
             "sha256": hashlib.sha256(pdf).hexdigest(), "bytes": len(pdf)}))
         sealed = self.pipeline.seal(pdf)
         sealed_sha = self.store.put(sealed)
-        trail.append(PendingEvent("pdf.sealed", {"sha256": sealed_sha, **self.seal_info}))
+        seal = self.pipeline.sealer.description(sealed)
+        # What identifies this document for good: the hash of the file as the seal signed it
+        # (a B-LTA file grows after its seal, and again at each archive renewal).
+        seal_revision = signed_revision_hashes(sealed).get(DEFAULT_FIELD_NAME, sealed_sha)
+        trail.append(PendingEvent("pdf.sealed", {"sha256": sealed_sha,
+                                                 "seal_revision_sha256": seal_revision, **seal}))
 
         document = Document(
             id=doc_id, kind=request.kind, status="sealed", request=request_json,
             request_sha256=request_sha, figures=figures_json, template_name=template.name,
             template_version=template.version, template_sha256=template.sha256,
-            pdf_sha256=sealed_sha, seal=self.seal_info, api_key_id=caller.key_id,
+            pdf_sha256=sealed_sha, seal_revision_sha256=seal_revision, seal=seal,
+            api_key_id=caller.key_id,
             idempotency_key=idempotency_key, docx_sha256=docx_sha)
         try:
             with self.db.session() as session:

@@ -30,6 +30,8 @@ class Sealer(Protocol):
 
     def seal(self, pdf: bytes) -> bytes: ...
 
+    def description(self, sealed_pdf: bytes | None = None) -> dict[str, Any]: ...
+
 
 @dataclass(frozen=True)
 class Rendered:

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from service.db import Database, Document
 from signing import (
@@ -25,14 +25,6 @@ from signing import (
     validate_pdf,
 )
 from signing.signer_ca import signer_ca_path
-
-MODIFICATIONS_FR = {
-    "none": "aucune modification après la signature",
-    "lta_updates": "seules des données de validation ou d'horodatage ont été ajoutées",
-    "form_filling": "seuls des champs de formulaire ou des signatures ont été ajoutés",
-    "annotations": "des annotations ont été ajoutées après la signature",
-    "other": "le document a été modifié après la signature",
-}
 
 
 @dataclass(frozen=True)
@@ -86,9 +78,10 @@ def verify(pdf: bytes, roots: list[x509.Certificate], db: Database) -> Verificat
         return Verification([], None, problem="le fichier ne porte aucune signature")
     hashes = {r.signed_revision_sha256 for r in reports if r.signed_revision_sha256}
     with db.session() as session:
-        document = session.scalar(
-            select(Document).where(Document.pdf_sha256.in_(hashes)).limit(1)) if hashes else None
+        document = session.scalar(select(Document).where(or_(
+            Document.pdf_sha256.in_(hashes), Document.seal_revision_sha256.in_(hashes))
+        ).limit(1)) if hashes else None
     return Verification(reports, document)
 
 
-__all__ = ["MODIFICATIONS_FR", "InvalidPdfError", "Verification", "trust_roots", "verify"]
+__all__ = ["InvalidPdfError", "Verification", "trust_roots", "verify"]

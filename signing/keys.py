@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from signing.devcert import ORGANISATION as DEVELOPMENT_ORGANISATION
 from signing.errors import SealConfigError
+from signing.signer import KeptKeySigner
 
 SealPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 """Key types we seal with: both verified by pdfsig/NSS, Adobe and pyHanko in PAdES."""
@@ -89,6 +90,10 @@ class SealIdentity:
 
     def __repr__(self) -> str:  # never print key material in a log or a traceback
         return f"SealIdentity({self.info.common_name!r}, serial={self.info.serial_number})"
+
+    def signer(self) -> KeptKeySigner:
+        """A pyHanko signer over the parsed key; build one per `Sealer` and keep it."""
+        return KeptKeySigner(self)
 
     @classmethod
     def load(

@@ -9,6 +9,8 @@ embedding) is pyHanko's, unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -19,7 +21,8 @@ from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
-from signing.keys import SealIdentity
+if TYPE_CHECKING:  # keys.py builds this signer: a runtime import would be circular
+    from signing.keys import SealIdentity
 
 
 class KeptKeySigner(SimpleSigner):

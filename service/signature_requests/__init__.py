@@ -17,8 +17,7 @@ from service.signature_requests.evidence import EvidenceRenderer
 from service.signature_requests.outbox import Dispatcher, Outbox
 from service.signature_requests.service import SignatureService
 from service.verification import trust_roots
-from signing.keys import load_certificates
-from signing.signer_ca import SignerCA, signer_ca_path
+from signing.signer_ca import SignerCA
 
 EXTENSION = "amiable.signatures"
 _lock = threading.Lock()
@@ -43,8 +42,8 @@ def _build(app: Flask) -> SignatureService:
     outbox = Outbox(services.db, services.store, mailer, webhook_url=settings.webhook_url,
                     webhook_secret=settings.webhook_secret,
                     backoff_seconds=app.config.get("AMIABLE_OUTBOX_BACKOFF_SECONDS", 30.0))
-    roots = [*trust_roots(settings.keys_dir, services.sealer.identity.chain),
-             *load_certificates(signer_ca_path(settings.keys_dir))]
+    # The seal's roots, the signer CA (debtors' one-time certificates), configured roots.
+    roots = trust_roots(settings.keys_dir, services.sealer.identity.chain, settings.trust_roots)
     service = SignatureService(
         services.db, services.store, services.sealer, ca, mailer, outbox,
         EvidenceRenderer(services.pipeline.pdf), settings.public_url, roots)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.domain.errors import DomainError
 from service.errors import ServiceError
+from signing import SealUnavailableError
 
 log = logging.getLogger("amiable.web")
 
@@ -55,6 +56,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
         return error_response(422, exc.code, exc.message, list(exc.details))
+
+    @app.errorhandler(SealUnavailableError)
+    def _seal_unavailable(exc: SealUnavailableError) -> Response:
+        # The TSA or the revocation service is down: nothing was sealed, a retry may work.
+        response = error_response(503, "seal_unavailable", f"the document could not be "
+                                  f"sealed now, retry later: {exc}")
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(ServiceError)
     def _service(exc: ServiceError) -> Response:

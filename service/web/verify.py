@@ -12,10 +12,10 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from service.db import Document
 from service.errors import BadRequest, Unprocessable
-from service.verification import MODIFICATIONS_FR, Verification, trust_roots, verify
+from service.verification import Verification, trust_roots, verify
 from service.web.api import api
 from service.web.schemas import ErrorOut, VerificationOut
-from signing import InvalidPdfError
+from signing import MODIFICATIONS_IN_WORDS, InvalidPdfError
 
 bp = Blueprint("verify", __name__, template_folder="templates")
 KIND_FR = {"relance": "Relance", "mise_en_demeure": "Mise en demeure",
@@ -27,7 +27,8 @@ PAGE_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self
 
 def _check(pdf: bytes) -> Verification:
     services = current_app.extensions["amiable"]
-    roots = trust_roots(services.settings.keys_dir, services.sealer.identity.chain)
+    settings = services.settings
+    roots = trust_roots(settings.keys_dir, services.sealer.identity.chain, settings.trust_roots)
     return verify(pdf, roots, services.db)
 
 
@@ -52,7 +53,7 @@ def verify_api() -> Response:
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
     response = Response(render_template(template, kinds=KIND_FR,
-                                        modifications=MODIFICATIONS_FR, **context),
+                                        modifications=MODIFICATIONS_IN_WORDS, **context),
                         status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"

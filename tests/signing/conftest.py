@@ -3,16 +3,27 @@ and poppler's `pdfsig` as the independent validator."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from pdf_factory import make_pdf
+from pki_server import ServedPki, serve_test_pki
+from pyhanko.sign.timestamps import TimeStamper
+from softhsm import SoftHsmToken, find_module, provision, write_config
 
-from signing import Sealer, SealIdentity, ensure_development_seal, load_certificates
+from signing import (
+    Sealer,
+    SealIdentity,
+    ensure_development_seal,
+    load_certificates,
+    make_timestamper,
+)
 from signing.devcert import development_root_path
 
 
@@ -86,3 +97,62 @@ def nss_trusting_dev_root(tmp_path_factory: pytest.TempPathFactory, keys_dir: Pa
     ):
         subprocess.run(args, check=True, capture_output=True, timeout=60)
     return nss_dir
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedPki]:
+    """The certomancer PKI of pki/test-pki.yml, its TSA, OCSP and CRLs served on 127.0.0.1."""
+    with serve_test_pki(tmp_path_factory.mktemp("pki-keys")) as pki:
+        yield pki
+
+
+@pytest.fixture(scope="session")
+def pki_seal(test_pki: ServedPki) -> SealIdentity:
+    """The current seal of the test PKI: its certificate names an OCSP responder and a CRL."""
+    return SealIdentity.from_pkcs12(test_pki.seal_p12())
+
+
+@pytest.fixture(scope="session")
+def pki_timestamper(test_pki: ServedPki) -> TimeStamper:
+    return make_timestamper(test_pki.tsa_url())
+
+
+@pytest.fixture(scope="session")
+def lta_sealer(pki_seal: SealIdentity, pki_timestamper: TimeStamper) -> Sealer:
+    return Sealer(pki_seal, timestamper=pki_timestamper)
+
+
+@pytest.fixture(scope="session")
+def lta_pdf(lta_sealer: Sealer, one_page_pdf: bytes) -> bytes:
+    return lta_sealer.seal(one_page_pdf)
+
+
+@pytest.fixture(scope="session")
+def nss_trusting_test_pki(tmp_path_factory: pytest.TempPathFactory, test_pki: ServedPki) -> Path:
+    """An NSS database (pdfsig's) that trusts the test PKI's root for signing."""
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil not found (apt install libnss3-tools)")
+    nss_dir = tmp_path_factory.mktemp("nss-pki")
+    root_pem = nss_dir / "root.pem"
+    root_pem.write_bytes(test_pki.root.public_bytes(serialization.Encoding.PEM))
+    db = f"sql:{nss_dir}"
+    for args in (
+        ["certutil", "-N", "-d", db, "--empty-password"],
+        ["certutil", "-A", "-d", db, "-n", "amiable-test-root", "-t", "C,C,", "-i", str(root_pem)],
+    ):
+        subprocess.run(args, check=True, capture_output=True, timeout=60)
+    return nss_dir
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(
+    tmp_path_factory: pytest.TempPathFactory, test_pki: ServedPki
+) -> Iterator[SoftHsmToken]:
+    """A SoftHSM2 token with the test PKI's seal key (label "seal") and its chain."""
+    module = find_module()
+    if module is None:
+        pytest.skip("softhsm2 is not installed (apt install softhsm2): no PKCS#11 token to test")
+    folder = tmp_path_factory.mktemp("softhsm")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOFTHSM2_CONF", str(write_config(folder)))
+        yield provision(module, folder, test_pki, dict(os.environ))
