@@ -150,6 +150,37 @@ def batch_submit(requests_file: Path, url: str | None, key: str | None,
 
 
 @main.group()
+def seals() -> None:
+    """Long-term seals."""
+
+
+@seals.command("renew")
+@click.option("--within-days", default=180, show_default=True,
+              help="renew documents whose timestamp chain expires within this many days")
+def seals_renew(within_days: int) -> None:
+    """Add a fresh archive timestamp to every B-LTA document whose chain nears expiry
+    (run it from cron, e.g. monthly)."""
+    from datetime import UTC, datetime, timedelta
+
+    from service import create_app
+    from service.renewal import renew_archive_timestamps
+    from signing import ArchiveRenewalError, SealUnavailableError
+
+    services = create_app(Settings.from_env()).extensions["amiable"]
+    before = datetime.now(UTC) + timedelta(days=within_days)
+    try:
+        report = renew_archive_timestamps(services, before)
+    except (ArchiveRenewalError, SealUnavailableError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for doc_id, reason in report.failed.items():
+        click.echo(f"{doc_id}: not renewed: {reason}", err=True)
+    click.echo(f"{report.checked} B-LTA documents checked, {len(report.renewed)} renewed, "
+               f"{len(report.failed)} failed")
+    if report.failed:
+        sys.exit(1)
+
+
+@main.group()
 def keys() -> None:
     """API keys."""
 
