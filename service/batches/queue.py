@@ -67,7 +67,10 @@ def submit(session: Session, api_key_id: str, requests: Sequence[dict[str, Any] 
 
 
 def _claimable(now: datetime) -> Any:
-    return or_(BatchItem.status == PENDING,
+    """Pending (and, if it was given back, due again), or held by a worker whose lease ran out.
+    `lease_until` of a pending item is when a retry may start (None: at once)."""
+    return or_(and_(BatchItem.status == PENDING,
+                    or_(BatchItem.lease_until.is_(None), BatchItem.lease_until < now)),
                and_(BatchItem.status == RUNNING, BatchItem.lease_until < now))
 
 
@@ -111,12 +114,12 @@ def fail(db: Database, item: Claimed, error: dict[str, Any]) -> bool:
     return _settle(db, item, status=FAILED, document_id=None, error=error)
 
 
-def release(db: Database, item: Claimed) -> None:
-    """Give an item back (a passing failure): another attempt may take it at once."""
+def release(db: Database, item: Claimed, retry_in: timedelta) -> None:
+    """Give an item back after a passing failure; it may be taken again after `retry_in`."""
     with db.session() as session:
         session.execute(update(BatchItem).where(BatchItem.id == item.id,
                                                 BatchItem.status == RUNNING)
-                        .values(status=PENDING, lease_until=None))
+                        .values(status=PENDING, lease_until=utcnow() + retry_in))
 
 
 def _settle(db: Database, item: Claimed, *, status: str, document_id: str | None,
@@ -157,7 +160,11 @@ def pending_item_ids(session: Session, batch_id: str) -> list[int]:
                                                            BatchItem.status == PENDING)))
 
 
-def expired_item_ids(session: Session) -> list[int]:
-    """Items taken by a worker whose lease ran out: it died, or lost the database."""
+def stranded_item_ids(session: Session) -> list[int]:
+    """Items no task will come for: taken by a worker whose lease ran out (it died, or lost
+    the database), or given back after a failure and due for another attempt."""
+    now = utcnow()
     return list(session.scalars(select(BatchItem.id).where(
-        BatchItem.status == RUNNING, BatchItem.lease_until < utcnow())))
+        BatchItem.lease_until < now,
+        or_(BatchItem.status == RUNNING,
+            and_(BatchItem.status == PENDING, BatchItem.attempts > 0)))))

@@ -82,9 +82,9 @@ def enqueue(services: Any, batch_id: str) -> None:
 
 
 def sweep_forever(services: Any, stop: threading.Event) -> None:
-    """Send again the items whose worker died holding them (their lease ran out).
+    """Send again the items no task will come for (see `queue.stranded_item_ids`).
     Each `amiable worker` runs this; a duplicate task is harmless (lease, idempotency key)."""
     period = services.settings.batch_lease_seconds
     while not stop.wait(period):
         with services.db.session() as session:
-            _send(services, queue.expired_item_ids(session))
+            _send(services, queue.stranded_item_ids(session))

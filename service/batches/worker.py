@@ -20,6 +20,7 @@ from service.web.schemas import DocumentRequest
 log = logging.getLogger("amiable.batches")
 MAX_ATTEMPTS = 3  # an item that crashes its worker this often is failed, not retried forever
 CLAIM_SIZE = 2  # small: items spread evenly over workers, and a dead worker holds few
+RETRY_AFTER = timedelta(seconds=2)
 
 
 def idempotency_key(item: Claimed) -> str:
@@ -49,7 +50,8 @@ def process(services: Any, item: Claimed) -> bool:
             return queue.fail(services.db, item, {
                 "code": "internal_error",
                 "message": f"the document could not be made after {item.attempts} attempts"})
-        queue.release(services.db, item)
+        # Back off a little more at each attempt: a passing fault (database, disk) gets time.
+        queue.release(services.db, item, RETRY_AFTER * item.attempts)
         return False
     return queue.complete(services.db, item, issued.document.id)
 
