@@ -57,14 +57,14 @@ def ensure_development_seal(keys_dir: Path) -> Path:
     root_path = keys_dir / ROOT_PEM_NAME
     if p12_path.is_file() and root_path.is_file():
         return p12_path
-    with _exclusive_lock(keys_dir / ".development-seal.lock"):
+    with exclusive_lock(keys_dir / ".development-seal.lock"):
         if not p12_path.is_file():
             root_cert, p12_bytes = _generate()
-            _write_atomic(p12_path, p12_bytes)
+            write_atomic(p12_path, p12_bytes)
         else:
             root_cert = _root_from_p12(p12_path.read_bytes())
         if not root_path.is_file():
-            _write_atomic(root_path, root_cert.public_bytes(serialization.Encoding.PEM))
+            write_atomic(root_path, root_cert.public_bytes(serialization.Encoding.PEM))
     return p12_path
 
 
@@ -87,7 +87,7 @@ def _generate() -> tuple[x509.Certificate, bytes]:
         .not_valid_before(now - _CLOCK_SKEW)
         .not_valid_after(now + _ROOT_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(root_ski, critical=False)
         .sign(root_key, hashes.SHA256())
     )
@@ -104,7 +104,7 @@ def _generate() -> tuple[x509.Certificate, bytes]:
         .not_valid_before(now - _CLOCK_SKEW)
         .not_valid_after(now + _SEAL_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+        .add_extension(key_usage(digital_signature=True, content_commitment=True), critical=True)
         .add_extension(
             x509.SubjectKeyIdentifier.from_public_key(seal_key.public_key()), critical=False
         )
@@ -134,7 +134,8 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _key_usage(**enabled: bool) -> x509.KeyUsage:
+def key_usage(**enabled: bool) -> x509.KeyUsage:
+    """A KeyUsage extension with only the named usages set (shared with the signer CA)."""
     flags = dict.fromkeys(
         (
             "digital_signature",
@@ -163,7 +164,7 @@ def _root_from_p12(p12_bytes: bytes) -> x509.Certificate:
     return roots[0]
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` with mode 0600, via a temporary file and a rename."""
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     try:
@@ -179,7 +180,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive file lock: several workers starting at once generate keys once."""
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from signing.devcert import _exclusive_lock, _key_usage, _write_atomic
+from signing.devcert import exclusive_lock, key_usage, write_atomic
 from signing.keys import CertificateInfo, SealIdentity
 
 CA_KEY_NAME = "signer-ca.key.pem"
@@ -78,7 +78,7 @@ class SignerCA:
             .not_valid_before(now - _CLOCK_SKEW)
             .not_valid_after(now + _SIGNER_VALIDITY)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(digital_signature=True, content_commitment=True),
+            .add_extension(key_usage(digital_signature=True, content_commitment=True),
                            critical=True)
             .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]),
                            critical=False)
@@ -100,13 +100,13 @@ def ensure_signer_ca(keys_dir: Path) -> Path:
     key_path = keys_dir / CA_KEY_NAME
     if cert_path.is_file() and key_path.is_file():
         return cert_path
-    with _exclusive_lock(keys_dir / ".signer-ca.lock"):
+    with exclusive_lock(keys_dir / ".signer-ca.lock"):
         if not (cert_path.is_file() and key_path.is_file()):
             key, certificate = _generate()
-            _write_atomic(key_path, key.private_bytes(
+            write_atomic(key_path, key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption()))
-            _write_atomic(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+            write_atomic(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
     return cert_path
 
 
@@ -132,7 +132,7 @@ def _generate() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + _CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                        critical=False)
         .sign(key, hashes.SHA256())
