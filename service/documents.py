@@ -26,6 +26,8 @@ from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
 from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
 
+GROWS_AFTER_SEAL = {"B-LT", "B-LTA"}
+
 
 @dataclass(frozen=True)
 class Issued:
@@ -79,9 +81,11 @@ class DocumentService:
         sealed = self.pipeline.seal(pdf)
         sealed_sha = self.store.put(sealed)
         seal = self.pipeline.sealer.description(sealed)
-        # What identifies this document for good: the hash of the file as the seal signed it
-        # (a B-LTA file grows after its seal, and again at each archive renewal).
-        seal_revision = signed_revision_hashes(sealed).get(DEFAULT_FIELD_NAME, sealed_sha)
+        # What identifies this document for good: the hash of the file as the seal signed it.
+        # B-LT/B-LTA files grow after their seal (validation data, archive timestamps, later
+        # renewals); up to B-T the seal covers the whole file, and parsing it costs ~5 ms.
+        seal_revision = (signed_revision_hashes(sealed)[DEFAULT_FIELD_NAME]
+                         if seal["level"] in GROWS_AFTER_SEAL else sealed_sha)
         trail.append(PendingEvent("pdf.sealed", {"sha256": sealed_sha,
                                                  "seal_revision_sha256": seal_revision, **seal}))
 

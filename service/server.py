@@ -8,6 +8,7 @@ HTTP workers runs the embedded batch pool (unless batches go to a Celery broker)
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import signal
@@ -50,6 +51,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def serve(app: Flask, settings: Settings) -> None:
     services = app.extensions["amiable"]
+    # Everything preloaded so far lives as long as the process: keep it out of the garbage
+    # collector's scans, so forked workers neither pay for them nor copy their pages.
+    gc.freeze()
     pool_pid: int | None = None
     if settings.broker_url is None and settings.batch_workers > 0:
         from service.batches.pool import start_beside_server

@@ -30,8 +30,8 @@ class Batch(Base):
 class BatchItem(Base):
     __tablename__ = "batch_items"
     __table_args__ = (
-        Index("ix_batch_items_claim", "status", "lease_until"),
-        Index("ix_batch_items_batch", "batch_id", "index"),
+        Index("ix_batch_items_claim", "status", "id"),  # the next pending item, in order
+        Index("ix_batch_items_batch", "batch_id", "status"),  # progress, "is the batch done?"
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))

@@ -8,6 +8,7 @@ loses nothing: its lease runs out and another worker finishes the item (see queu
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ log = logging.getLogger("amiable.batches")
 
 def _work(services: Any, lease_seconds: float) -> None:
     services.db.dispose()  # never share the parent's connections
+    gc.enable()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -41,9 +43,14 @@ class WorkerPool:
         self._supervisor: threading.Thread | None = None
 
     def _spawn(self) -> BaseProcess:
+        # What the parent loaded (WeasyPrint, templates, the seal) is frozen out of the
+        # garbage collector's reach: the children never scan it again, nor copy its pages.
+        gc.disable()
+        gc.freeze()
         process = self._context.Process(target=_work, name="amiable-batch-worker",
                                          args=(self.services, self.lease_seconds), daemon=True)
         process.start()
+        gc.enable()
         return process
 
     def start(self) -> None:

@@ -79,16 +79,25 @@ def claim(db: Database, limit: int, lease: timedelta, item_id: int | None = None
     """Lease up to `limit` items (or the one `item_id`) that are pending or whose lease ran out."""
     now = utcnow()
     with db.session() as session:
-        candidates = select(BatchItem.id).where(_claimable(now)).order_by(BatchItem.id)
-        candidates = candidates.where(BatchItem.id == item_id) if item_id else candidates
-        candidates = candidates.limit(limit)
-        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-            candidates = candidates.with_for_update(skip_locked=True)
+        locking = session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+        # Two index range scans in id order (status, id), not one OR over the table: a claim
+        # costs the same with 10 or 10,000 items waiting.
+        candidates: list[int] = []
+        for state in (and_(BatchItem.status == PENDING,
+                           or_(BatchItem.lease_until.is_(None), BatchItem.lease_until < now)),
+                      and_(BatchItem.status == RUNNING, BatchItem.lease_until < now)):
+            query = select(BatchItem.id).where(state).order_by(BatchItem.id).limit(limit)
+            query = query.where(BatchItem.id == item_id) if item_id else query
+            if locking:
+                query = query.with_for_update(skip_locked=True)
+            candidates.extend(session.scalars(query))
+        if not candidates:
+            return []
         # The claimable test is repeated on the UPDATE itself: a row another worker took
-        # between the sub-select and the write is then left alone.
+        # between the select and the write is then left alone.
         rows = session.execute(
             update(BatchItem)
-            .where(BatchItem.id.in_(candidates.scalar_subquery()), _claimable(now))
+            .where(BatchItem.id.in_(sorted(candidates)[:limit]), _claimable(now))
             .values(status=RUNNING, lease_until=now + lease, attempts=BatchItem.attempts + 1)
             .returning(BatchItem.id, BatchItem.batch_id, BatchItem.index, BatchItem.request,
                        BatchItem.attempts)

@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("document_id", sa.String(length=40), nullable=True),
         sa.Column("error", sa.JSON(), nullable=True),
     )
-    op.create_index("ix_batch_items_claim", "batch_items", ["status", "lease_until"])
-    op.create_index("ix_batch_items_batch", "batch_items", ["batch_id", "index"])
+    op.create_index("ix_batch_items_claim", "batch_items", ["status", "id"])
+    op.create_index("ix_batch_items_batch", "batch_items", ["batch_id", "status"])
     with op.batch_alter_table("signature_outbox") as table:
         table.add_column(sa.Column("target", sa.Text(), nullable=True))
 
