@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -220,14 +220,24 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
     from service import rates as rate_store
     from service.bootstrap import prepare
     from service.db import Database
+    from service.domain.errors import DomainError
     from service.domain.rates import Semester, SemesterRates
+    from service.web.errors import summarize, validation_details
+    from service.web.schemas import RatesIn
 
     try:
-        row = SemesterRates(semester=Semester.parse(semester), ecb=Decimal(ecb),
-                            legal_individual=Decimal(legal_individual),
-                            legal_other=Decimal(legal_other), source=source)
-    except (ValueError, InvalidOperation) as exc:
-        raise click.ClickException(f"invalid rates: {exc}") from None
+        given = RatesIn.model_validate({"ecb_rate": ecb, "legal_rate_individual":
+                                        legal_individual, "legal_rate_other": legal_other,
+                                        "source": source})
+        row = SemesterRates(semester=Semester.parse(semester), ecb=given.ecb_rate,
+                            legal_individual=given.legal_rate_individual,
+                            legal_other=given.legal_rate_other, source=given.source)
+    except ValidationError as exc:
+        raise click.ClickException(summarize(validation_details(exc))) from None
+    except ValueError as exc:
+        raise click.ClickException(f"{semester!r}: {exc}") from None
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     settings = prepare(Settings.from_env())
     db = Database(settings.resolved_database_url)
     with db.session() as session:

@@ -1,0 +1,77 @@
+"""The `amiable` command: init, render offline, keys, rates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from service import create_app
+from service.cli import main
+from service.config import Settings
+from tests.conftest import FIXTURES
+from tests.pdf_checks import pdf_text, pdfsig
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "var"
+    monkeypatch.setenv("AMIABLE_DATA_DIR", str(folder))
+    monkeypatch.delenv("AMIABLE_API_KEY", raising=False)
+    return folder
+
+
+def test_init_then_render_offline(data_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    assert (data_dir / "amiable.db").is_file()
+    assert (data_dir / "development-api-key").read_text().startswith("amk_dev_")
+    out = tmp_path / "notice.pdf"
+    result = runner.invoke(main, ["render", str(FIXTURES / "mise-en-demeure-company.json"),
+                                  "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"] == "3878.93"
+    assert "Mise en demeure" in pdf_text(out.read_bytes())
+    assert "Signature is Valid" in pdfsig(out.read_bytes())
+
+
+def test_render_refuses_a_bad_request_clearly(data_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"kind": "relance", "invoices": []}))
+    result = CliRunner().invoke(main, ["render", str(bad), "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code != 0
+    assert "invoices" in result.output
+
+
+def test_keys_create_makes_a_working_key(data_dir: Path) -> None:
+    result = CliRunner().invoke(main, ["keys", "create", "--role", "system", "--name", "erp"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.split(": ")[-1].strip()
+    app = create_app(Settings(data_dir=data_dir))
+    client = app.test_client()
+    assert client.get("/v1/rates", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 200
+    assert client.put("/v1/rates/2031-S1", headers={"Authorization": f"Bearer {secret}"},
+                      json={}).status_code == 403
+    app.extensions["amiable"].db.engine.dispose()
+
+
+def test_rates_set_is_validated_and_audited(data_dir: Path) -> None:
+    runner = CliRunner()
+    refused = runner.invoke(main, ["rates", "set", "2026-S2", "--ecb", "2.15",
+                                   "--legal-individual", "6.6", "--legal-other", "-1",
+                                   "--source", "arrêté"])
+    assert refused.exit_code != 0
+    assert "legal_rate_other" in refused.output
+    done = runner.invoke(main, ["rates", "set", "2026-S2", "--ecb", "2.15",
+                                "--legal-individual", "6.60", "--legal-other", "2.50",
+                                "--source", "arrêté du 20 juin 2026 (test)"])
+    assert done.exit_code == 0, done.output
+    app = create_app(Settings(data_dir=data_dir, api_key="k"))
+    rates = app.test_client().get("/v1/rates", headers={"Authorization": "Bearer k"}
+                                  ).get_json()["rates"]
+    expected = {"semester": "2026-S2", "ecb_rate": "2.15", "origin": "operator"}
+    assert expected.items() <= rates[-1].items()
+    app.extensions["amiable"].db.engine.dispose()
