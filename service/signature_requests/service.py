@@ -39,10 +39,12 @@ from signing.debtor import first_revision, page_count, sign_agreement
 from signing.signer_ca import SignerCA
 
 PARIS = ZoneInfo("Europe/Paris")
+# Only a qualified signature is presumed equivalent to a handwritten one (décret 2017-1416,
+# eIDAS art. 25.2): the text says the signature binds, never that it "has the same value".
 CONSENT_TEXT = (
-    "J'ai lu l'intégralité de l'échéancier ci-dessus. Je reconnais devoir la somme indiquée et "
-    "j'accepte de signer électroniquement ce document, qui a la même valeur qu'une signature "
-    "manuscrite (articles 1366 et 1367 du Code civil)."
+    "J’ai lu l’intégralité de l’échéancier ci-dessus. Je reconnais devoir la somme indiquée "
+    "et j’accepte de signer ce document électroniquement ; je sais que cette signature "
+    "m’engage (articles 1366 et 1367 du Code civil)."
 )
 PENDING = "pending"
 
