@@ -68,7 +68,7 @@ def floor(keys_dir: Path) -> dict[str, float]:
     from signing.signer import KeptKeySigner
 
     letters = ROOT / "templates/letters"
-    fonts = ROOT / "templates/fonts"
+    shared = ROOT / "templates/shared"
     request = DocumentRequest.model_validate(REQUEST)
     as_of = request.as_of or date.today()
     figures = compute_figures(to_case(request, as_of), shipped_rates())
@@ -76,12 +76,13 @@ def floor(keys_dir: Path) -> dict[str, float]:
         id="doc_01KBENCH0000000000000000000", verify_url="http://localhost:8000/verify/"
         "doc_01KBENCH0000000000000000000"))
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(letters), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([letters, shared]),
+                             autoescape=True)
     env.filters.update(FILTERS)
     template = env.get_template("relance.html")
     font_config = FontConfiguration()
-    sheets = [CSS(filename=fonts / "fonts.css", font_config=font_config)] + [
-        CSS(filename=css, font_config=font_config) for css in sorted(letters.glob("*.css"))]
+    sheets = [CSS(filename=css, font_config=font_config) for css in
+              [shared / "fonts.css", shared / "seal.css", *sorted(letters.glob("*.css"))]]
 
     identity = SealIdentity.load(ensure_development_seal(keys_dir))
     signer = KeptKeySigner(identity)

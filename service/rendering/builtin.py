@@ -1,4 +1,4 @@
-"""Where the built-in templates (version 1 of each) and the shared fonts live.
+"""Where the built-in templates (version 1 of each) and what they share live.
 
 The files under ``templates/`` are the seed versions: the service stores template
 sources in its database and renders those, with the asset folder named here.
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-FONTS_DIR = TEMPLATES_DIR / "fonts"
+# Fonts, the stylesheets every document gets, and partials any template may include.
+SHARED_DIR = TEMPLATES_DIR / "shared"
 LETTERS_DIR = TEMPLATES_DIR / "letters"
 AGREEMENTS_DIR = TEMPLATES_DIR / "agreements"
 

@@ -20,6 +20,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from service.rendering.builtin import SHARED_DIR
 from service.rendering.formatting import FILTERS, FilterError
 
 # Compiled versions kept per process; a few dozen template versions are in use at once.
@@ -59,7 +60,8 @@ class HtmlTemplates:
     def __init__(self, assets_dir: Path) -> None:
         self.assets_dir = assets_dir
         self._env = ImmutableSandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(assets_dir),
+            # The kind's folder first (its _letter.html...), then the shared partials.
+            loader=jinja2.FileSystemLoader([assets_dir, SHARED_DIR]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             finalize=_refuse_none,

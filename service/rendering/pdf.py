@@ -29,7 +29,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from service.rendering.builtin import FONTS_DIR
+from service.rendering.builtin import SHARED_DIR
 
 LOGGER = logging.getLogger(__name__)
 
@@ -110,18 +110,19 @@ class _Assets:
 class PdfRenderer:
     """Render HTML to PDF/A-3b; create one per process (after a fork) and reuse it.
 
-    The stylesheets of an asset folder are its ``*.css`` files, applied after the
-    shared ``fonts.css``; templates need no ``<link>`` and cannot skip them.
+    The stylesheets of a document are the shared ``*.css`` (fonts first, then the seal
+    block) and its asset folder's ``*.css``; templates need no ``<link>`` and cannot skip
+    them.
     """
 
-    def __init__(self, fonts_dir: Path = FONTS_DIR) -> None:
-        self.fonts_dir = fonts_dir.resolve()
+    def __init__(self, shared_dir: Path = SHARED_DIR) -> None:
+        self.shared_dir = shared_dir.resolve()
         self._lock = threading.Lock()
         self._render_lock = threading.Lock()
         # Built on first use so that a parent process that imports this module before
         # forking workers does not share font state with them.
         self._font_config: FontConfiguration | None = None
-        self._fonts_css: CSS | None = None
+        self._shared_css: tuple[CSS, ...] = ()
         self._assets: dict[Path, _Assets] = {}
         # WeasyPrint's image cache, by URL: only asset files can get in (and refused URLs,
         # which stay refused). An image changed on disk shows after a restart.
@@ -153,11 +154,11 @@ class PdfRenderer:
         # Re-parse only when a stylesheet changed (a stat per file, ~µs).
         signature = tuple((path.name, path.stat().st_mtime_ns) for path in css_files)
         with self._lock:
-            font_config, fonts_css = self._fonts()
+            font_config, shared_css = self._shared()
             cached = self._assets.get(folder)
             if cached is not None and cached.signature == signature:
                 return cached
-            fetcher = AssetFetcher((folder, self.fonts_dir))
+            fetcher = AssetFetcher((folder, self.shared_dir))
             sheets = [
                 CSS(filename=path, url_fetcher=fetcher, font_config=font_config)
                 for path in css_files
@@ -166,24 +167,24 @@ class PdfRenderer:
                 base_url=folder.as_uri() + "/",
                 fetcher=fetcher,
                 font_config=font_config,
-                stylesheets=(fonts_css, *sheets),
+                stylesheets=(*shared_css, *sheets),
                 signature=signature,
             )
             self._assets[folder] = assets
             return assets
 
-    def _fonts(self) -> tuple[FontConfiguration, CSS]:
+    def _shared(self) -> tuple[FontConfiguration, tuple[CSS, ...]]:
         # Called under self._lock.
-        if self._font_config is None or self._fonts_css is None:
+        if self._font_config is None:
             font_config = FontConfiguration()
-            fetcher = AssetFetcher((self.fonts_dir,))
-            self._fonts_css = CSS(
-                filename=self.fonts_dir / FONTS_STYLESHEET,
-                url_fetcher=fetcher,
-                font_config=font_config,
+            fetcher = AssetFetcher((self.shared_dir,))
+            names = sorted(self.shared_dir.glob("*.css"), key=lambda p: p.name != FONTS_STYLESHEET)
+            self._shared_css = tuple(
+                CSS(filename=path, url_fetcher=fetcher, font_config=font_config)
+                for path in names
             )
             self._font_config = font_config
-        return self._font_config, self._fonts_css
+        return self._font_config, self._shared_css
 
 
 class _RecordList(logging.Handler):

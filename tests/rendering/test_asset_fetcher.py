@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from service.rendering.builtin import FONTS_DIR, LETTERS_DIR
+from service.rendering.builtin import LETTERS_DIR, SHARED_DIR
 from service.rendering.pdf import AssetFetcher, ForbiddenResourceError
 
 
 @pytest.fixture
 def fetcher() -> AssetFetcher:
-    return AssetFetcher((LETTERS_DIR, FONTS_DIR))
+    return AssetFetcher((LETTERS_DIR, SHARED_DIR))
 
 
 def test_serves_a_file_of_the_asset_folder(fetcher: AssetFetcher) -> None:
@@ -23,7 +23,7 @@ def test_serves_a_file_of_the_asset_folder(fetcher: AssetFetcher) -> None:
 
 
 def test_serves_the_shared_fonts(fetcher: AssetFetcher) -> None:
-    font = fetcher.fetch((FONTS_DIR / "LiberationSans-Regular.ttf").as_uri()).read()
+    font = fetcher.fetch((SHARED_DIR / "LiberationSans-Regular.ttf").as_uri()).read()
     assert font[:4] == b"\x00\x01\x00\x00"  # a TrueType font
 
 

@@ -11,7 +11,7 @@ import pytest
 import samples
 from pdftools import Render, pdf_text
 
-from service.rendering.builtin import BUILTIN, FONTS_DIR, LETTERS_DIR
+from service.rendering.builtin import BUILTIN, LETTERS_DIR, SHARED_DIR
 from service.rendering.html import HtmlTemplates
 from service.rendering.pdf import AssetFetcher, PdfRenderer, rendering_warnings
 
@@ -58,7 +58,7 @@ def test_hostile_strings_print_as_text_and_fetch_nothing(
     for value in samples.HOSTILE.values():
         assert value in text, value
     # Nothing outside the template's assets was even asked for.
-    assert all(_under(url, BUILTIN[kind].assets_dir, FONTS_DIR) for url in fetched), fetched
+    assert all(_under(url, BUILTIN[kind].assets_dir, SHARED_DIR) for url in fetched), fetched
 
 
 def test_hostile_strings_are_escaped_in_the_html() -> None:
