@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db import Event, utcnow
+from service.db import Event, as_utc, utcnow
 
 GENESIS = "0" * 64
 
@@ -32,6 +32,11 @@ class PendingEvent:
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def canonical_sha256(value: Any) -> str:
+    """The hash of a JSON value whatever its key order: what identifies a request body."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
 def _event_hash(prev_hash: str, subject: str, type_: str, actor: str, at: datetime,
@@ -62,7 +67,7 @@ def trail(session: Session, subject: str) -> list[Event]:
 def verify_chain(events: Sequence[Event]) -> bool:
     prev = GENESIS
     for ev in events:
-        at = ev.at if ev.at.tzinfo else ev.at.replace(tzinfo=utcnow().tzinfo)
+        at = as_utc(ev.at)
         if ev.prev_hash != prev or ev.hash != _event_hash(prev, ev.subject, ev.type, ev.actor,
                                                            at, ev.data):
             return False
@@ -71,6 +76,6 @@ def verify_chain(events: Sequence[Event]) -> bool:
 
 
 def event_json(ev: Event) -> dict[str, Any]:
-    at = ev.at if ev.at.tzinfo else ev.at.replace(tzinfo=utcnow().tzinfo)
+    at = as_utc(ev.at)
     return {"type": ev.type, "at": at.isoformat(), "actor": ev.actor, "data": ev.data,
             "hash": ev.hash, "prev_hash": ev.prev_hash}

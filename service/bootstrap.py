@@ -70,15 +70,10 @@ def prepare(settings: Settings) -> Settings:
     return settings
 
 
-def load_sealer(settings: Settings) -> Sealer:
-    """The seal the settings describe: an HSM (PKCS#11) or a .p12, with a TSA if given."""
-    return build_sealer(settings)
-
-
 def build(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     store = BlobStore(settings.blobs_dir)
-    sealer = load_sealer(settings)
+    sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given
     pipeline = Pipeline(sealer)
     documents = DocumentService(db, store, pipeline, settings.public_url)
     return Services(settings, db, store, sealer, pipeline, documents)

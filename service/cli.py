@@ -78,11 +78,12 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     """Render REQUEST_FILE (a document request as JSON, '-' for stdin) to a sealed PDF,
     offline, through the same pipeline as the API (nothing is stored)."""
     from service import catalog
-    from service.bootstrap import load_sealer, prepare
+    from service.bootstrap import prepare
     from service.domain.errors import DomainError
     from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
     from service.rates import shipped_rates
     from service.web.schemas import DocumentRequest
+    from signing import build_sealer
 
     try:
         request = DocumentRequest.model_validate(json.loads(request_file.read(),
@@ -95,7 +96,7 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
         lines = [f"  {d['field']}: {d['message']}" for d in validation_details(exc)]
         raise click.ClickException("invalid request:\n" + "\n".join(lines)) from None
     settings = prepare(Settings.from_env())
-    pipeline = Pipeline(load_sealer(settings))
+    pipeline = Pipeline(build_sealer(settings))
     as_of = request.as_of or today_in_paris()
     builtin = catalog.builtin_path(request.kind)
     template = catalog.TemplateSource(

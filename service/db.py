@@ -34,10 +34,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """`moment` with its zone: SQLite hands timestamps back without it (they are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z; SQLite hands timestamps back without their zone."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC with a Z."""
+    return as_utc(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Base(DeclarativeBase):

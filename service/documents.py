@@ -46,7 +46,7 @@ class DocumentService:
     def issue(self, request: DocumentRequest, caller: Caller,
               idempotency_key: str | None = None) -> Issued:
         request_json = request.model_dump(mode="json")
-        request_sha = hashlib.sha256(audit.canonical_json(request_json).encode()).hexdigest()
+        request_sha = audit.canonical_sha256(request_json)
         if idempotency_key:
             replay = self._replay(caller, idempotency_key, request_sha)
             if replay is not None:

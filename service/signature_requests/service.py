@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.audit import PendingEvent
 from service.auth import Caller
-from service.db import Database, Document, iso_utc, utcnow
+from service.db import Database, Document, as_utc, iso_utc, utcnow
 from service.errors import Conflict, NotFound, ServiceError, Unprocessable
 from service.mail import Mail, Mailer, MailError
 from service.signature_requests import otp, pages
@@ -88,12 +88,8 @@ class SigningPage:
         return Decimal(self.document.figures["total"])
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def paris_time(moment: datetime) -> str:
-    local = _aware(moment).astimezone(PARIS)
+    local = as_utc(moment).astimezone(PARIS)
     return local.strftime("%d/%m/%Y à %H:%M") + " (heure de Paris)"
 
 
@@ -259,7 +255,7 @@ class SignatureService:
             if row.codes_sent >= otp.MAX_CODES:
                 raise SigningRefused(429, "Vous avez demandé trop de codes pour ce lien. "
                                      "Contactez votre créancier pour en obtenir un nouveau.")
-            if row.code_sent_at and now - _aware(row.code_sent_at) < otp.RESEND_INTERVAL:
+            if row.code_sent_at and now - as_utc(row.code_sent_at) < otp.RESEND_INTERVAL:
                 raise SigningRefused(429, "Un code vient de vous être envoyé. Attendez une "
                                      "minute avant d'en demander un autre.")
             row.code_hash = otp.hash_code(code)
@@ -335,7 +331,7 @@ class SignatureService:
             if code_hash is None or row.code_expires_at is None:
                 raise SigningRefused(422, "Demandez d'abord un code : il vous sera envoyé "
                                      "par courriel.")
-            if utcnow() > _aware(row.code_expires_at):
+            if utcnow() > as_utc(row.code_expires_at):
                 raise SigningRefused(422, "Ce code a expiré. Demandez un nouveau code.")
             if otp.code_matches(code_hash, code):
                 return
@@ -529,7 +525,7 @@ class SignatureService:
 
     def _refresh(self, session: Session, row: SignatureRequest) -> None:
         """Expire the request if its time is over (expiry is computed when looked at)."""
-        if row.status == PENDING and utcnow() > _aware(row.expires_at):
+        if row.status == PENDING and utcnow() > as_utc(row.expires_at):
             row.status, row.closed_at, row.code_hash = "expired", utcnow(), None
             audit.append(session, row.id, "system", [PendingEvent("request.expired", {})])
             self.outbox.webhook(session, "signature_request.expired", self._hook_data(row))

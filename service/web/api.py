@@ -42,15 +42,21 @@ def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key header, checked (it is stored and echoed in errors)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
+        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
+    return key
+
+
 @api.operation(bp, "POST", "/v1/documents", tag="documents", role="system", body=DocumentRequest,
                summary="Make a relance, mise en demeure or échéancier: figures, PDF, seal",
                description="Send `Idempotency-Key` to make retries safe: the same key and body "
                "return the same document; the same key with another body is a 409.",
                responses={201: DocumentOut, **_errors(400, 401, 403, 409, 413, 422)})
 def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str]]:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
-        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
+    key = idempotency_key()
     issued = _services().documents.issue(body, g.caller, key)
     body_json = document_json(issued.document)
     headers = {"Location": body_json["links"]["self"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
@@ -16,9 +15,9 @@ from service import audit
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
 from service.db import Document, iso_utc
-from service.errors import BadRequest, Conflict, NotFound, Unprocessable
+from service.errors import Conflict, NotFound, Unprocessable
 from service.pipeline import today_in_paris
-from service.web.api import api
+from service.web.api import api, idempotency_key
 from service.web.errors import summarize, validation_details
 from service.web.schemas import BatchOut, BatchRequest, DocumentRequest, ErrorOut
 
@@ -74,11 +73,8 @@ def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
                responses={202: BatchOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
                           409: ErrorOut, 413: ErrorOut, 422: ErrorOut})
 def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
-        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
-    body_sha = hashlib.sha256(audit.canonical_json(body.model_dump(mode="json")).encode()
-                              ).hexdigest()
+    key = idempotency_key()
+    body_sha = audit.canonical_sha256(body.model_dump(mode="json"))
     services = _services()
     if body.webhook_url and not services.settings.webhook_secret:
         raise Unprocessable("webhooks are signed with HMAC-SHA256: set AMIABLE_WEBHOOK_SECRET "
