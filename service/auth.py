@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import ApiKey
+from service.workspaces import DEFAULT_WORKSPACE
 
 ROLES = ("system", "legal", "admin")
 KEY_PREFIX = "amk_"
@@ -28,9 +29,15 @@ class Caller:
     key_id: str
     name: str
     roles: frozenset[str]
+    workspace: str = DEFAULT_WORKSPACE
 
     def can(self, role: str) -> bool:
         return role in self.roles or "admin" in self.roles
+
+    def sees_all_workspaces(self) -> bool:
+        """The operator's admins (admin keys of the default workspace, the key in
+        AMIABLE_API_KEY among them) see every workspace; a workspace's own admin sees its own."""
+        return "admin" in self.roles and self.workspace == DEFAULT_WORKSPACE
 
 
 def new_secret() -> str:
