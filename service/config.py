@@ -44,6 +44,9 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     trusted_proxies: tuple[str, ...] = ()  # IPs or CIDRs whose X-Forwarded-For is believed
+    blob_url: str | None = None  # s3://bucket/prefix; unset: the data dir's blobs folder
+    s3_endpoint_url: str | None = None  # an S3-compatible store other than AWS
+    metrics_port: int | None = None  # /metrics on its own port, without a key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +79,9 @@ class Settings:
             mail_from=get("AMIABLE_MAIL_FROM") or "Amiable <no-reply@localhost>",
             webhook_url=get("AMIABLE_WEBHOOK_URL") or None,
             webhook_secret=get("AMIABLE_WEBHOOK_SECRET") or None,
+            blob_url=get("AMIABLE_BLOB_URL") or None,
+            s3_endpoint_url=get("AMIABLE_S3_ENDPOINT_URL") or None,
+            metrics_port=int(m) if (m := get("AMIABLE_METRICS_PORT")) else None,
             trusted_proxies=tuple(
                 p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),
@@ -95,3 +101,8 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def metrics_dir(self) -> Path:
+        """prometheus-client's multiprocess files (PROMETHEUS_MULTIPROC_DIR) while serving."""
+        return self.data_dir / "metrics"

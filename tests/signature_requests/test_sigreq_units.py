@@ -22,7 +22,7 @@ from service.signature_requests.models import OutboxMessage
 from service.signature_requests.outbox import MAX_ATTEMPTS, Outbox
 from service.signature_requests.placement import FALLBACK, signature_area
 from service.signature_requests.tokens import csrf_ok, csrf_token, new_token, token_sha256
-from service.storage import BlobStore
+from service.storage import FolderBlobStore
 from signing.debtor import page_count
 from tests.conftest import load_example
 from tests.signature_requests.conftest import free_port
@@ -126,7 +126,7 @@ def test_a_webhook_is_given_up_after_a_bounded_number_of_attempts(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'outbox.db'}"
     migrate(url)
     db = Database(url)
-    outbox = Outbox(db, BlobStore(tmp_path / "blobs"), Mailer(None, 25, "a@b.c"),
+    outbox = Outbox(db, FolderBlobStore(tmp_path / "blobs"), Mailer(None, 25, "a@b.c"),
                     webhook_url=f"http://127.0.0.1:{free_port()}/nobody-listens",
                     webhook_secret="s", backoff_seconds=0)
     with db.session() as session:
