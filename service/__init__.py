@@ -13,7 +13,17 @@ from service.config import Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: prepare the data dir, wire the adapters, register the routes."""
     from service import bootstrap
-    from service.web import api, batches_api, docs, errors, sign, staff, templates_api, verify
+    from service.web import (
+        api,
+        batches_api,
+        docs,
+        errors,
+        observability,
+        sign,
+        staff,
+        templates_api,
+        verify,
+    )
 
     settings = bootstrap.prepare(settings or Settings.from_env())
     app = Flask(__name__)
@@ -27,5 +37,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(verify.bp)
     app.register_blueprint(batches_api.bp)
+    observability.register(app)
     errors.register(app)
     return app

@@ -1,4 +1,9 @@
-"""The `amiable` command: serve, init, render offline, manage API keys and rates."""
+"""The `amiable` command: serve, init, render offline, manage API keys and rates, status.
+
+Every command but `init` (and `serve`/`worker`, which run it themselves, and the pure
+clients `batch` and `completion`) refuses a data dir that `amiable init` never prepared: run
+from the wrong folder, a command would otherwise start a new database and a new seal.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,37 @@ from pydantic import ValidationError
 from service.authoring.cli import staff
 from service.config import Settings
 
+# Commands that may run on a data dir never initialised: they prepare it, or never use it.
+NO_DATA_DIR_NEEDED = {"init", "serve", "worker", "batch", "completion"}
 
-@click.group()
-def main() -> None:
+
+def require_initialised(settings: Settings) -> Settings:
+    """`settings`, if their data dir was initialised; else a clear refusal naming it."""
+    from service.bootstrap import is_initialised
+
+    if not is_initialised(settings):
+        raise click.ClickException(
+            f"{settings.data_dir.resolve()} is not an initialised Amiable data dir: run "
+            "`amiable init` to make one there, or set AMIABLE_DATA_DIR to the data dir of "
+            "your installation")
+    return settings
+
+
+class _Main(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Kept for the group's callback, which runs before a subcommand sees `--help`.
+        ctx.meta["amiable.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Main)
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Amiable: documents and e-signatures for French amicable debt collection."""
+    asking_help = any(arg in ("--help", "-h") for arg in ctx.meta.get("amiable.argv", []))
+    if ctx.resilient_parsing or asking_help or ctx.invoked_subcommand in NO_DATA_DIR_NEEDED:
+        return
+    require_initialised(Settings.from_env())
 
 
 @main.command()
@@ -31,11 +63,15 @@ def init() -> None:
 @main.command()
 def serve() -> None:
     """Serve the HTTP API with gunicorn (one worker per core)."""
-    from service import create_app
-    from service.bootstrap import DEV_KEY_FILE
     from service.server import serve as run
+    from service.server import use_multiprocess_metrics
 
     env_settings = Settings.from_env()
+    # Before the app is imported: prometheus-client reads its folder when first imported.
+    use_multiprocess_metrics(env_settings.metrics_dir)
+    from service import create_app
+    from service.bootstrap import DEV_KEY_FILE
+
     app = create_app(env_settings)
     settings = app.extensions["amiable"].settings
     if env_settings.api_key is None:
@@ -60,9 +96,11 @@ def worker(ctx: click.Context) -> None:
                                    "without a broker, `amiable serve` runs batches itself")
     import threading
 
+    from service import logs
     from service.batches.tasks import QUEUE, celery_app, services, sweep_forever
     from service.bootstrap import prepare
 
+    logs.configure()
     prepare(settings)
     threading.Thread(target=sweep_forever, args=(services(), threading.Event()),
                      daemon=True, name="amiable-sweeper").start()
@@ -136,8 +174,11 @@ def batch_submit(requests_file: Path, url: str | None, key: str | None,
     from service.bootstrap import DEV_KEY_FILE
 
     settings = Settings.from_env()
-    dev_key = settings.data_dir / DEV_KEY_FILE
-    key = key or (dev_key.read_text().strip() if dev_key.is_file() else None)
+    if not key:
+        # Only the data dir's development key is left: it must be a real data dir.
+        require_initialised(settings)
+        dev_key = settings.data_dir / DEV_KEY_FILE
+        key = dev_key.read_text().strip() if dev_key.is_file() else None
     if not key:
         raise click.ClickException("give an API key with --key or AMIABLE_API_KEY")
     api = Api(url or f"http://127.0.0.1:{settings.port}", key)
@@ -245,6 +286,46 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
         rate_store.set_rates(session, row, "cli")
     click.echo(f"{row.semester.label}: ECB {row.ecb} %, legal {row.legal_individual} % / "
                f"{row.legal_other} %")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print the status as JSON")
+def status(as_json: bool) -> None:
+    """What needs watching: the rates' coverage, the seal and its expiry, the batch queue,
+    the last archive renewal."""
+    from types import SimpleNamespace
+
+    from service.bootstrap import prepare
+    from service.db import Database, utcnow
+    from service.operations import snapshot
+    from service.pipeline import today_in_paris
+    from service.status_report import status_json, status_lines
+    from signing import build_sealer
+
+    settings = prepare(Settings.from_env())
+    db = Database(settings.resolved_database_url)
+    try:
+        state = snapshot(SimpleNamespace(db=db, sealer=build_sealer(settings)), utcnow(),
+                         today_in_paris())
+    finally:
+        db.engine.dispose()
+    if as_json:
+        click.echo(json.dumps(status_json(settings, state), indent=2, ensure_ascii=False))
+    else:
+        for line in status_lines(settings, state, today_in_paris()):
+            click.echo(line)
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script, e.g. `eval "$(amiable completion bash)"` in
+    ~/.bashrc, or save it to /etc/bash_completion.d/amiable."""
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    assert complete is not None
+    click.echo(complete(main, {}, "amiable", "_AMIABLE_COMPLETE").source())
 
 
 main.add_command(staff)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from ulid import ULID
 
-from service import audit, catalog, rates
+from service import audit, catalog, metrics, rates
 from service.audit import PendingEvent
 from service.auth import Caller
 from service.db import Database, Document, iso_utc
@@ -68,18 +68,22 @@ class DocumentService:
             "penalties": figures_json["penalties"], "indemnities": figures_json["indemnities"]}))
 
         meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}")
-        rendered = self.pipeline.render_document(
-            template, template_context(request, as_of, figures, meta))
+        with metrics.stage("render"):
+            rendered = self.pipeline.render_document(
+                template, template_context(request, as_of, figures, meta))
         pdf = rendered.pdf
-        docx_sha = self.store.put(rendered.docx) if rendered.docx is not None else None
+        with metrics.stage("store"):
+            docx_sha = self.store.put(rendered.docx) if rendered.docx is not None else None
         if docx_sha is not None:
             trail.append(PendingEvent("docx.filled", {"sha256": docx_sha}))
         trail.append(PendingEvent("pdf.rendered", {
             "template": {"name": template.name, "version": template.version,
                          "sha256": template.sha256},
             "sha256": hashlib.sha256(pdf).hexdigest(), "bytes": len(pdf)}))
-        sealed = self.pipeline.seal(pdf)
-        sealed_sha = self.store.put(sealed)
+        with metrics.stage("seal"):
+            sealed = self.pipeline.seal(pdf)
+        with metrics.stage("store"):
+            sealed_sha = self.store.put(sealed)
         seal = self.pipeline.sealer.description(sealed)
         # What identifies this document for good: the hash of the file as the seal signed it.
         # B-LT/B-LTA files grow after their seal (validation data, archive timestamps, later
@@ -97,7 +101,7 @@ class DocumentService:
             api_key_id=caller.key_id,
             idempotency_key=idempotency_key, docx_sha256=docx_sha)
         try:
-            with self.db.session() as session:
+            with metrics.stage("store"), self.db.session() as session:
                 session.add(document)
                 session.flush()
                 audit.append(session, doc_id, caller.key_id, [
@@ -108,6 +112,7 @@ class DocumentService:
             if replay is None:
                 raise
             return Issued(replay, created=False)
+        metrics.DOCUMENTS_ISSUED.labels(request.kind).inc()
         return Issued(document, created=True)
 
     def _replay(self, caller: Caller, key: str, request_sha: str) -> Document | None:

@@ -17,6 +17,7 @@ from service.catalog import TemplateSource
 from service.domain.figures import compute_figures
 from service.domain.model import Case, Figures, Invoice, Payment, PenaltyTerms, Plan
 from service.domain.rates import RateTable
+from service.metrics import OfficeWatch
 from service.rendering.html import HtmlTemplates
 from service.rendering.pdf import PdfRenderer
 from service.web.schemas import DocumentRequest
@@ -100,6 +101,7 @@ class Pipeline:
         self.sealer = sealer
         self.pdf = PdfRenderer()
         self._html: dict[Path, HtmlTemplates] = {}
+        self._office_watch = OfficeWatch()
 
     def figures(self, request: DocumentRequest, as_of: date, rates: RateTable) -> Figures:
         return compute_figures(to_case(request, as_of), rates)
@@ -123,7 +125,9 @@ class Pipeline:
         from service.authoring.docx_template import fill_docx
 
         docx = fill_docx(template.data, context)
-        return Rendered(self.office.convert(docx), docx)
+        with self._office_watch.converting(self.office):
+            pdf = self.office.convert(docx)
+        return Rendered(pdf, docx)
 
     @cached_property
     def office(self) -> LibreOfficePool:

@@ -87,4 +87,16 @@ def renew_archive_timestamps(services: Any, before: datetime, actor: str = "cli"
                         "previous_sha256": sha, "sha256": new_sha,
                         "chain_expires": expires.isoformat() if expires else None})])
                 report.renewed.append(doc_id)
+    _record_run(services, actor, report)
     return report
+
+
+def _record_run(services: Any, actor: str, report: RenewalReport) -> None:
+    """Every run leaves a trace, even one that renewed nothing: `amiable status` shows when
+    the job last ran, which is what tells an operator the cron entry still works."""
+    from service.operations import RENEWAL_SUBJECT
+
+    with services.db.session() as session:
+        audit.append(session, RENEWAL_SUBJECT, actor, [audit.PendingEvent(
+            "seals.renewal_run", {"checked": report.checked, "renewed": len(report.renewed),
+                                  "failed": len(report.failed)})])

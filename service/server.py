@@ -3,6 +3,10 @@
 Preloading imports WeasyPrint, parses stylesheets and loads the seal key once in the master;
 each worker then drops the inherited database connections and opens its own. Beside the
 HTTP workers runs the embedded batch pool (unless batches go to a Celery broker).
+
+Every process logs JSON lines (service.logs), gunicorn's access lines included, with the
+request id and the debtor's signing token masked. Metrics are in prometheus-client's
+multiprocess mode: `use_multiprocess_metrics` must run before anything imports it.
 """
 
 from __future__ import annotations
@@ -10,29 +14,59 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import re
+import shutil
 import signal
+import sys
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from service import logs
 from service.config import Settings
 
-SIGNING_TOKEN = re.compile(r"(/sign/[A-Za-z0-9_-]{4})[A-Za-z0-9_-]+")
+
+def use_multiprocess_metrics(metrics_dir: Path) -> None:
+    """Point prometheus-client at a fresh folder shared by every process of this server.
+
+    Files left by an earlier run would add its counts to this one's: the folder is emptied.
+    prometheus-client reads the variable when first imported, hence the check."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before its multiprocess folder "
+                           "was set: metrics would miss the workers")
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
 
 
-class _AccessLog(glogging.Logger):  # type: ignore[misc]
-    """Gunicorn's logger, with the debtor's signing token masked in access lines: the link
-    is a bearer secret, and logs travel further than the database."""
+class _JsonLog(glogging.Logger):  # type: ignore[misc]
+    """Gunicorn's logger writing JSON lines: the access line carries the request id, and
+    the debtor's signing token is masked (the link is a bearer secret, and logs travel
+    further than the database)."""
 
-    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "{raw_uri}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = SIGNING_TOKEN.sub(r"\1…", atoms[key])
-        return dict(atoms)
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(logs.JsonFormatter())
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if not self.access_log_enabled:
+            return
+        status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+        uri = logs.mask_secrets(environ.get("RAW_URI") or environ.get("PATH_INFO", ""))
+        method = environ.get("REQUEST_METHOD", "-")
+        fields = {"method": method, "path": uri, "status": int(status),
+                  "bytes": getattr(resp, "sent", None),
+                  "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                  "remote_addr": environ.get("REMOTE_ADDR"),
+                  "user_agent": logs.mask_secrets(environ.get("HTTP_USER_AGENT", "")),
+                  "pid": os.getpid()}
+        rid = environ.get(logs.REQUEST_ID_ENVIRON)
+        self.access_log.info("%s %s %s", method, uri, status,
+                             extra={"fields": fields, "request_id": rid})
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -51,6 +85,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def serve(app: Flask, settings: Settings) -> None:
     services = app.extensions["amiable"]
+    logs.configure()
     # Everything preloaded so far lives as long as the process: keep it out of the garbage
     # collector's scans, so forked workers neither pay for them nor copy their pages.
     gc.freeze()
@@ -69,20 +104,29 @@ def serve(app: Flask, settings: Settings) -> None:
         # out even when no one has used the signing pages since the start.
         signatures(app)
 
+    def child_exit(_server: Any, worker: Any) -> None:
+        from service import metrics
+
+        metrics.process_exited(worker.pid)
+
     def on_exit(_server: Any) -> None:
         if pool_pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pool_pid, signal.SIGTERM)
 
+    bind = [f"{settings.host}:{settings.port}"]
+    if settings.metrics_port:
+        bind.append(f"{settings.host}:{settings.metrics_port}")
     _Gunicorn(app, {
-        "bind": f"{settings.host}:{settings.port}",
+        "bind": bind,
         "workers": settings.workers,
         "preload_app": True,
         "post_fork": post_fork,
         "on_exit": on_exit,
+        "child_exit": child_exit,
         "timeout": 120,
         "graceful_timeout": 30,
         "accesslog": "-",
-        "logger_class": _AccessLog,
+        "logger_class": _JsonLog,
         "errorlog": "-",
     }).run()

@@ -67,6 +67,7 @@ class WorkerPool:
                 if not process.is_alive() and not self._stopping.is_set():
                     log.warning("batch worker %s exited (%s); restarting", process.pid,
                                 process.exitcode)
+                    _forget_metrics(process.pid)
                     self._processes[i] = self._spawn()
 
     def stop(self, timeout: float = 30) -> None:
@@ -76,6 +77,14 @@ class WorkerPool:
                 os.kill(process.pid, signal.SIGTERM)
         for process in self._processes:
             process.join(timeout)
+            _forget_metrics(process.pid)
+
+
+def _forget_metrics(pid: int | None) -> None:
+    from service import metrics
+
+    if pid:
+        metrics.process_exited(pid)
 
 
 def start_beside_server(services: Any, size: int, lease_seconds: float) -> int:

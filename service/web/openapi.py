@@ -29,8 +29,22 @@ class Operation:
     role: str | None
     body: type[BaseModel] | None
     body_media_type: str | None
-    responses: dict[int, type[BaseModel] | str | None]
+    responses: dict[int, Response]
     description: str = ""
+    security: bool = False
+
+
+# What an operation answers with one status: a JSON model, one media type (a file or text),
+# several media types (e.g. a template source, HTML or DOCX), or nothing.
+Response = type[BaseModel] | str | tuple[str, ...] | None
+
+
+@dataclass
+class Webhook:
+    name: str
+    summary: str
+    description: str
+    payload: type[BaseModel]
 
 
 @dataclass
@@ -38,22 +52,31 @@ class ApiDescription:
     title: str
     version: str
     operations: list[Operation] = field(default_factory=list)
+    webhooks: list[Webhook] = field(default_factory=list)
+    webhook_headers: list[dict[str, Any]] = field(default_factory=list)
+
+    def webhook(self, name: str, payload: type[BaseModel], *, summary: str,
+                description: str = "") -> None:
+        """Describe an event Amiable POSTs to the caller's URL (OpenAPI 3.1 `webhooks`)."""
+        self.webhooks.append(Webhook(name, summary, description, payload))
 
     def operation(self, bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
-                  responses: dict[int, type[BaseModel] | str | None], role: str | None = None,
+                  responses: dict[int, Response], role: str | None = None,
                   body: type[BaseModel] | None = None, body_media_type: str | None = None,
-                  description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+                  description: str = "", security: bool = False,
+                  ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a view on `bp` and describe it. The view receives `body=` (a validated
-        model) when `body` is given; the caller is in `flask.g.caller`."""
+        model) when `body` is given; the caller is in `flask.g.caller`. `security` marks a
+        view that checks the key itself (e.g. only on some ports)."""
         op = Operation(method, path, summary, tag, role, body, body_media_type, responses,
-                       description)
+                       description, security)
         self.operations.append(op)
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(view)
             def wrapper(**kwargs: Any) -> Any:
                 if role is not None:
-                    g.caller = _require(role)
+                    g.caller = require_role(role)
                 if body is not None:
                     kwargs["body"] = body.model_validate(_json_object())
                 return view(**kwargs)
@@ -64,7 +87,7 @@ class ApiDescription:
         return decorate
 
     def document(self, prefix: str = "") -> dict[str, Any]:
-        models: set[type[BaseModel]] = set()
+        models: set[type[BaseModel]] = {hook.payload for hook in self.webhooks}
         for op in self.operations:
             models.update(m for m in [op.body, *op.responses.values()]
                           if isinstance(m, type) and issubclass(m, BaseModel))
@@ -85,8 +108,9 @@ class ApiDescription:
             if params:
                 entry["parameters"] = [{"name": p, "in": "path", "required": True,
                                         "schema": {"type": "string"}} for p in params]
-            if op.role:
+            if op.role or op.security:
                 entry["security"] = [{"bearer": []}]
+            if op.role:
                 entry["description"] = (entry.get("description", "") +
                                         f"\n\nRole required: `{op.role}`.").strip()
             if op.body is not None:
@@ -101,18 +125,36 @@ class ApiDescription:
                 if isinstance(model, type):
                     mode = "validation" if _is_input(model, self.operations) else "serialization"
                     response["content"] = {"application/json": {"schema": keys[(model, mode)]}}
-                elif isinstance(model, str):
-                    response["content"] = {model: {"schema": {"type": "string",
-                                                              "format": "binary"}}}
+                elif isinstance(model, str | tuple):
+                    media_types = (model,) if isinstance(model, str) else model
+                    response["content"] = {media: {"schema": _raw_schema(media)}
+                                           for media in media_types}
                 entry["responses"][str(status)] = response
             item[op.method.lower()] = entry
+        webhooks = {hook.name: {"post": {
+            "summary": hook.summary, "description": hook.description,
+            "operationId": f"webhook_{_slug(hook.name)}", "tags": ["webhooks"],
+            "parameters": self.webhook_headers,
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": keys[(hook.payload, "serialization")]}}},
+            "responses": {"200": {"description": "Any 2xx: received (anything else, or no "
+                                  "answer within 10 s, is retried with backoff)"}}}}
+            for hook in self.webhooks}
         return {
             "openapi": "3.1.0",
             "info": {"title": self.title, "version": self.version},
             "paths": paths,
+            "webhooks": webhooks,
             "components": {"schemas": schemas.get("$defs", {}),
                            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         }
+
+
+def _raw_schema(media_type: str) -> dict[str, Any]:
+    """A body that is not JSON: text for text types, bytes for the others."""
+    if media_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
 
 
 def _is_input(model: type[BaseModel], operations: list[Operation]) -> bool:
@@ -145,7 +187,8 @@ def _json_object() -> dict[str, Any]:
     return value
 
 
-def _require(role: str) -> Caller:
+def require_role(role: str) -> Caller:
+    """The caller of this request, who must hold `role` (401/403 otherwise)."""
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():

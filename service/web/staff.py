@@ -261,7 +261,7 @@ def preview(name: str, number: int) -> Response:
 def source(name: str, number: int) -> Response:
     _kind_or_404(name)
     template = _or_404(lambda: _authoring().source(name, number))
-    response = Response(template.data, mimetype=MEDIA_TYPES[template.format])
+    response = Response(template.data, content_type=MEDIA_TYPES[template.format])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{name}-v{number}.{template.format}"')
     return response

@@ -26,6 +26,8 @@ bp = Blueprint("templates_api", __name__)
 TAG = "templates"
 PREFIX = "/v1/templates"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Content-Type of each source format, exactly as sent (content_type=, not mimetype=: Flask
+# would add a second "; charset=utf-8" to a mimetype that already has one).
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "docx": DOCX_MIME}
 # The multipart envelope around the file (boundaries, the note) needs a little room.
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
@@ -179,10 +181,10 @@ def get_version(name: str, version: int) -> Response:
 
 @api.operation(bp, "GET", f"{PREFIX}/<name>/versions/<int:version>/source", tag=TAG,
                role="legal", summary="The file as uploaded (a starting point for a new version)",
-               responses={200: "application/octet-stream", **_errors(401, 403, 404)})
+               responses={200: tuple(MEDIA_TYPES.values()), **_errors(401, 403, 404)})
 def get_source(name: str, version: int) -> Response:
     source = _authoring().source(name, version)
-    response = Response(source.data, mimetype=MEDIA_TYPES[source.format])
+    response = Response(source.data, content_type=MEDIA_TYPES[source.format])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{name}-v{version}.{source.format}"')
     response.headers["X-Content-Type-Options"] = "nosniff"
