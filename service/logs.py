@@ -67,3 +67,6 @@ def configure(level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # WeasyPrint narrates every stylesheet and font at INFO: one document, dozens of lines.
+    for chatty in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -67,6 +67,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service(exc: ServiceError) -> Response:
+        if exc.status >= 500:  # not the caller's doing: the operator must hear of it
+            log.error("%s: %s", exc.code, exc.message)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)

@@ -13,6 +13,7 @@ from service import create_app
 from service.batches import worker
 from service.config import Settings
 from service.signature_requests import signatures
+from service.web.ops_models import BatchDoneEvent
 from tests.conftest import MASTER_KEY, relance_batch
 from tests.webhook_receiver import Hooks
 
@@ -32,6 +33,7 @@ def test_batch_done_webhook_is_signed(tmp_path: Path, hooks: Hooks) -> None:
     [event] = [h for h in hooks.received if h["json"]["type"] == "batch.done"
                and h["json"]["data"]["id"] == batch["id"]]
     assert event["json"]["data"]["done"] == 2
+    BatchDoneEvent.model_validate(event["json"])  # as /openapi.json's `webhooks` describes
     timestamp, signature = (part.split("=", 1)[1] for part in
                             event["headers"]["Amiable-Signature"].split(","))
     expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + event["body"],

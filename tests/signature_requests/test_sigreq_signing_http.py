@@ -22,6 +22,7 @@ from sqlalchemy import select
 from service.domain.words import amount_in_words
 from service.signature_requests.models import OutboxMessage
 from service.signature_requests.service import CONSENT_TEXT
+from service.web.ops_models import SignatureRequestEvent
 from signing import validate_pdf
 from signing.debtor import first_revision
 from signing.keys import load_certificates
@@ -320,6 +321,8 @@ def _assert_authentic_hook(hook: dict[str, Any]) -> None:
                         hashlib.sha256).hexdigest()
     assert hmac.compare_digest(signature, expected)
     assert hook["headers"]["Amiable-Event-Id"] == hook["json"]["id"]
+    # What was delivered is what /openapi.json's `webhooks` section describes.
+    SignatureRequestEvent.model_validate(hook["json"])
 
 
 def test_a_complete_signature(debtor: Debtor, mailbox: Mailbox, hooks: Hooks, live: LiveApp,
