@@ -17,9 +17,11 @@ from tests.pdf_checks import pdf_text, pdfsig
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data dir `amiable init` prepared (the other commands refuse any other)."""
     folder = tmp_path / "var"
     monkeypatch.setenv("AMIABLE_DATA_DIR", str(folder))
     monkeypatch.delenv("AMIABLE_API_KEY", raising=False)
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
     return folder
 
 
