@@ -8,6 +8,7 @@ from the wrong folder, a command would otherwise start a new database and a new 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,8 @@ from pydantic import ValidationError
 
 from service.authoring.cli import staff
 from service.config import Settings
+
+log = logging.getLogger("amiable.server")
 
 # Commands that may run on a data dir never initialised: they prepare it, or never use it.
 NO_DATA_DIR_NEEDED = {"init", "serve", "worker", "batch", "completion"}
@@ -69,19 +72,21 @@ def serve() -> None:
     env_settings = Settings.from_env()
     # Before the app is imported: prometheus-client reads its folder when first imported.
     use_multiprocess_metrics(env_settings.metrics_dir)
-    from service import create_app
+    from service import create_app, logs
     from service.bootstrap import DEV_KEY_FILE
 
+    logs.configure()  # JSON lines from here on, like every process of the server
     app = create_app(env_settings)
     settings = app.extensions["amiable"].settings
     if env_settings.api_key is None:
-        click.echo(f"AMIABLE_API_KEY is not set: using the development key kept in "
-                   f"{settings.data_dir / DEV_KEY_FILE}:\n  {settings.api_key}", err=True)
-    if env_settings.seal_p12 is None:
-        click.echo(f"AMIABLE_SEAL_P12 is not set: sealing with the DEVELOPMENT certificate "
-                   f"{settings.seal_p12}", err=True)
-    click.echo(f"serving on http://{settings.host}:{settings.port} "
-               f"with {settings.workers} workers", err=True)
+        # Where the key is, not the key: logs travel further than the data dir.
+        log.warning("AMIABLE_API_KEY is not set: using the development key kept in %s",
+                    settings.data_dir / DEV_KEY_FILE)
+    if env_settings.seal_p12 is None and env_settings.seal_pkcs11_module is None:
+        log.warning("AMIABLE_SEAL_P12 is not set: sealing with the DEVELOPMENT certificate %s",
+                    settings.seal_p12)
+    log.info("serving on http://%s:%s with %s workers", settings.host, settings.port,
+             settings.workers)
     run(app, settings)
 
 

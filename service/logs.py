@@ -67,6 +67,7 @@ def configure(level: int = logging.INFO) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # WeasyPrint narrates every stylesheet and font at INFO: one document, dozens of lines.
-    for chatty in ("weasyprint", "weasyprint.progress", "fontTools"):
+    # WeasyPrint narrates every stylesheet and font at INFO (one document, dozens of lines),
+    # Alembic each of its plugins at every start.
+    for chatty in ("weasyprint", "weasyprint.progress", "fontTools", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -29,14 +29,14 @@ class Operation:
     role: str | None
     body: type[BaseModel] | None
     body_media_type: str | None
-    responses: dict[int, Response]
+    responses: dict[int, ResponseSpec]
     description: str = ""
     security: bool = False
 
 
 # What an operation answers with one status: a JSON model, one media type (a file or text),
 # several media types (e.g. a template source, HTML or DOCX), or nothing.
-Response = type[BaseModel] | str | tuple[str, ...] | None
+ResponseSpec = type[BaseModel] | str | tuple[str, ...] | None
 
 
 @dataclass
@@ -61,7 +61,7 @@ class ApiDescription:
         self.webhooks.append(Webhook(name, summary, description, payload))
 
     def operation(self, bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
-                  responses: dict[int, Response], role: str | None = None,
+                  responses: dict[int, ResponseSpec], role: str | None = None,
                   body: type[BaseModel] | None = None, body_media_type: str | None = None,
                   description: str = "", security: bool = False,
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

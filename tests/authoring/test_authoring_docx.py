@@ -13,9 +13,11 @@ from docx import Document
 from flask.testing import FlaskClient
 
 from service.authoring.libreoffice import ConversionError, LibreOfficePool, PoolSettings
+from service.web.templates_api import DOCX_MIME
 from tests.authoring.conftest import make_docx
 from tests.conftest import load_example
 from tests.pdf_checks import pdf_text, pdfsig
+from tests.web.test_web_observability import sample, scrape
 
 WORD_WORDING = "Par la présente lettre rédigée sous Word"
 
@@ -54,10 +56,22 @@ def test_a_published_word_wording_appears_in_new_documents_and_not_in_old_ones(
     assert preview.status_code == 200
     assert WORD_WORDING in pdf_text(preview.data)
 
+    source = client.get(f"/v1/templates/relance/versions/{draft['version']}/source",
+                        headers=auth)
+    assert source.headers["Content-Type"] == DOCX_MIME  # exactly, as /openapi.json says
+
     published = client.post(f"/v1/templates/relance/versions/{draft['version']}/publish",
                             headers=auth)
     assert published.status_code == 200
+    before = scrape(client, auth)
     new = post_document(request).get_json()
+    after = scrape(client, auth)
+    # The LibreOffice pool, as /metrics shows it: one more conversion, a warm worker, idle.
+    assert (sample(after, "amiable_libreoffice_conversions_total", outcome="ok")
+            - sample(before, "amiable_libreoffice_conversions_total", outcome="ok")) == 1
+    assert sample(after, "amiable_libreoffice_workers") >= 1
+    assert sample(after, "amiable_libreoffice_busy") == 0
+    assert sample(after, "amiable_libreoffice_worker_starts_total") >= 1
     assert new["template"]["version"] == draft["version"]
     new_pdf = client.get(f"/v1/documents/{new['id']}/pdf", headers=auth).data
     text = pdf_text(new_pdf)

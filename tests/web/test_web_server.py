@@ -79,8 +79,11 @@ def test_metrics_sum_every_process_and_logs_are_json(tmp_path: Path) -> None:
                       route="/v1/batches", status="202") == 1
     finally:
         service.stop()
+    # Every line the server wrote is a JSON object, from the first one.
     lines = [json.loads(line) for line in Path(service.log.name).read_text().splitlines()
-             if line.startswith("{")]
+             if line.strip()]
+    assert any("DEVELOPMENT certificate" in line["message"] for line in lines)
+    assert key not in Path(service.log.name).read_text()
     access = [line for line in lines if line["logger"] == "gunicorn.access"]
     [traced_line] = [line for line in access if line.get("request_id") == "e2e-trace-1"]
     assert traced_line["path"] == "/healthz"
