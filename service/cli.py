@@ -71,7 +71,7 @@ def serve() -> None:
 
     env_settings = Settings.from_env()
     # Before the app is imported: prometheus-client reads its folder when first imported.
-    use_multiprocess_metrics(env_settings.metrics_dir)
+    use_multiprocess_metrics(env_settings.metrics_dir("serve"))
     from service import create_app, logs
     from service.bootstrap import DEV_KEY_FILE
 
@@ -101,7 +101,12 @@ def worker(ctx: click.Context) -> None:
                                    "without a broker, `amiable serve` runs batches itself")
     import threading
 
-    from service import logs
+    if settings.metrics_port:
+        from service.server import use_multiprocess_metrics
+
+        # Before the tasks are imported: Celery's pool processes share the folder.
+        use_multiprocess_metrics(settings.metrics_dir("worker"))
+    from service import logs, metrics
     from service.batches.tasks import QUEUE, celery_app, services, sweep_forever
     from service.bootstrap import prepare
 
@@ -109,6 +114,8 @@ def worker(ctx: click.Context) -> None:
     prepare(settings)
     threading.Thread(target=sweep_forever, args=(services(), threading.Event()),
                      daemon=True, name="amiable-sweeper").start()
+    if settings.metrics_port:
+        metrics.serve_in_thread(settings.host, settings.metrics_port, services())
     celery_app(settings.broker_url).worker_main(
         ["worker", "--loglevel=INFO", "--queues", QUEUE, *ctx.args])
 

@@ -6,6 +6,7 @@ No I/O at import: `Settings.from_env()` is called by the app factory and the CLI
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -102,7 +103,8 @@ class Settings:
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
 
-    @property
-    def metrics_dir(self) -> Path:
-        """prometheus-client's multiprocess files (PROMETHEUS_MULTIPROC_DIR) while serving."""
-        return self.data_dir / "metrics"
+    def metrics_dir(self, role: str) -> Path:
+        """prometheus-client's multiprocess files (PROMETHEUS_MULTIPROC_DIR) of this machine's
+        `amiable serve` or `amiable worker`: one folder each, since each empties its own at
+        start, and per host, since a data dir may be a mount several machines share."""
+        return self.data_dir / "metrics" / f"{socket.gethostname()}-{role}"

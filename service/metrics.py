@@ -151,6 +151,29 @@ class _SingleProcess(CollectorRegistry):
         yield from super().collect()
 
 
+def serve_in_thread(host: str, port: int, services: Any) -> None:
+    """/metrics on its own port, for processes that serve no HTTP (`amiable worker`)."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"this port serves /metrics only\n"]
+        body = exposition(services)
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *_: Any) -> None:  # a scrape every 15 s is not news
+            pass
+
+    server = make_server(host, port, app, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True,
+                     name="amiable-metrics").start()
+
+
 def process_exited(pid: int) -> None:
     """Forget a dead process's live gauges (its counters stay: they happened)."""
     if multiprocess_mode():

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy import create_engine, text
 from service import create_app
 from service.config import Settings
 from tests.conftest import relance_batch
+from tests.service_process import free_port
+from tests.web.test_web_observability import sample
 
 PG_ADMIN = os.environ.get("AMIABLE_TEST_POSTGRES",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -109,11 +112,19 @@ def _documents_per_item(database: str, batch_id: str) -> list[int]:
 def test_celery_workers_make_each_document_once(cluster: dict[str, Any]) -> None:
     client = cluster["app"].test_client()
     headers = {"Authorization": f"Bearer {KEY}"}
-    worker = _start_worker(cluster["env"], cluster["shared"] / "worker-a.log")
+    metrics_port = free_port()
+    worker = _start_worker({**cluster["env"], "AMIABLE_METRICS_PORT": str(metrics_port)},
+                           cluster["shared"] / "worker-a.log")
     try:
         batch = client.post("/v1/batches", json={"documents": relance_batch(8, "S")},
                             headers=headers).get_json()
         finished = _wait(client, batch["id"], 8, timeout=180, worker=worker)
+        # The worker's own /metrics sums its Celery pool processes.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
+                                    timeout=30) as scraped:
+            text = scraped.read().decode()
+        assert sample(text, "amiable_documents_issued_total", kind="relance") == 8
+        assert sample(text, "amiable_document_stage_duration_seconds_count", stage="seal") == 8
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -44,7 +45,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, A
 
 def test_metrics_sum_every_process_and_logs_are_json(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    stale = data_dir / "metrics" / "counter_999999.db"
+    stale = data_dir / "metrics" / f"{socket.gethostname()}-serve" / "counter_999999.db"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"left by an earlier run")
     metrics_port = free_port()
