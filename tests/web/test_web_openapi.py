@@ -57,6 +57,13 @@ def test_each_answer_has_a_declared_content_type(client: FlaskClient, auth: dict
         assert response.headers["Content-Type"] in declared(spec, method, path, status), url
 
 
+def test_the_description_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+    validate(spec, cls=OpenAPIV31SpecValidator)  # raises, naming the first fault
+
+
 def test_webhooks_are_described_with_their_signature(spec: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
     assert set(spec["webhooks"]) == {"signature_request.signed", "signature_request.locked",
