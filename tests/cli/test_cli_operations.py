@@ -9,11 +9,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import pytest
 import time_machine
 from click.testing import CliRunner
 
-from service.cli import main
+from service.cli import NO_DATA_DIR_NEEDED, main
 from tests.conftest import FIXTURES
 
 AMIABLE = Path(sys.executable).parent / "amiable"
@@ -47,6 +48,28 @@ def test_commands_refuse_a_data_dir_never_initialised(elsewhere: Path, args: lis
     assert f"{elsewhere / 'var'} is not an initialised Amiable data dir" in result.output
     assert "amiable init" in result.output
     assert list(elsewhere.iterdir()) == []  # nothing was created: no database, no seal
+
+
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _leaf_commands(command, (*prefix, name))
+        else:
+            found.append([*prefix, name])
+    return found
+
+
+def test_every_command_is_guarded_even_ones_added_later(elsewhere: Path) -> None:
+    exempt = NO_DATA_DIR_NEEDED
+    commands = [c for c in _leaf_commands(main) if c[0] not in exempt]
+    assert ["status"] in commands
+    assert ["keys", "create"] in commands
+    for args in commands:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "is not an initialised Amiable data dir" in result.output, args
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_help_works_anywhere(elsewhere: Path) -> None:
