@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from service import audit
 from service.db import Document
-from service.verification import trust_roots
+from service.trust import trust_roots
 from signing import (
     ArchiveRenewalError,
     add_archive_timestamp,

@@ -49,3 +49,8 @@ class SealUnavailableError(Exception):
 
 class ArchiveRenewalError(Exception):
     """The document's archive timestamp chain cannot be extended; the message says why."""
+
+
+class PdfTooComplexError(InvalidPdfError):
+    """A PDF past the caps a verification examines (revisions, signatures, objects, depth,
+    time or memory): refused rather than examined at unbounded cost."""

@@ -28,12 +28,14 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, TypeVar
 
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import ades, validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -52,9 +54,10 @@ from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from signing.errors import PDF_READ_ERRORS, InvalidPdfError, NoSignatureError
+from signing.errors import PDF_READ_ERRORS, InvalidPdfError, NoSignatureError, PdfTooComplexError
 from signing.keys import CertificateInfo
 from signing.signer import to_asn1
+from signing.strict_diff import STRICT_DIFF_POLICY
 from signing.tokens import TimestampToken, signature_timestamp
 
 logger = logging.getLogger(__name__)
@@ -105,6 +108,13 @@ for _name in (
 
 
 _READ_ERRORS = PDF_READ_ERRORS
+
+# Caps on what one verification examines (issue 10.4). Our files have 1 to 5 revisions, 1 to 4
+# signatures and a few hundred objects; a file past these is refused, not examined, because
+# pyHanko's diff analysis costs about signatures × revisions × changed objects.
+MAX_REVISIONS = 32
+MAX_SIGNATURES = 8
+MAX_OBJECTS = 50_000
 """A signature that cannot be checked is reported as failed, not raised: one bad signature
 must not hide the others, and a verify endpoint must not answer 500 to a bad file."""
 
@@ -134,6 +144,8 @@ class SignatureReport:
     timestamp_authority: CertificateInfo | None = None  # the TSA that made the token
     ades_indication: str | None = None  # long-term validation (B-LTA): "passed", …
     ades_subindication: str | None = None  # why not passed, e.g. "NO_POE" (ETSI names)
+    revision: int | None = None  # 1-based revision of the file this signature ends
+    signed_revision_end: int | None = None  # byte offset where that revision ends
 
     @property
     def modification(self) -> str | None:
@@ -172,6 +184,14 @@ class _Verdict:
     problem: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PdfInspection:
+    """Every signature of a file, and how many revisions (incremental updates + 1) it has."""
+
+    revisions: int
+    signatures: list[SignatureReport]
+
+
 def validate_pdf(
     pdf: bytes,
     trust_roots: Iterable[x509.Certificate],
@@ -185,19 +205,35 @@ def validate_pdf(
     ``allow_fetching`` lets the checks fetch current OCSP responses and CRLs; off, they use
     what the file embeds, and a B-LTA document whose newest revocation data is older than
     its issuer's update schedule is "indeterminate" until renewed or checked online.
-    Raises `InvalidPdfError` for bytes that are not a readable PDF (or whose signature
-    containers cannot be parsed at all) and `NoSignatureError` for a PDF with no signature.
+    Raises `InvalidPdfError` for bytes that are not a readable PDF (`PdfTooComplexError`
+    past the caps above) and `NoSignatureError` for a PDF with no signature.
     """
+    return inspect_pdf(pdf, trust_roots, validation_time=validation_time,
+                       allow_fetching=allow_fetching).signatures
+
+
+def inspect_pdf(
+    pdf: bytes,
+    trust_roots: Iterable[x509.Certificate],
+    *,
+    validation_time: dt.datetime | None = None,
+    allow_fetching: bool = False,
+) -> PdfInspection:
+    """`validate_pdf`, with the file's revision count. Same errors."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         if reader.encrypted:
             raise InvalidPdfError("the PDF is encrypted; signatures cannot be checked")
-        embedded = reader.embedded_signatures
+        revisions = reader.xrefs.total_revisions
+        _check_caps(reader)
+        candidates = _signature_fields(reader)
     except InvalidPdfError:
         raise
+    except RecursionError:
+        raise PdfTooComplexError("the PDF's objects are nested too deeply to be checked") from None
     except _READ_ERRORS as exc:
         raise InvalidPdfError(f"not a readable PDF: {exc}") from exc
-    if not embedded:
+    if not candidates:
         raise NoSignatureError("the PDF carries no signature")
     roots = [to_asn1(root) for root in trust_roots]
     context = ValidationContext(
@@ -207,7 +243,74 @@ def validate_pdf(
         fetcher_backend=RequestsFetcherBackend() if allow_fetching else None,
     )
     long_term = _LongTermCheck(roots, validation_time, allow_fetching)
-    return [_report(sig, pdf, context, embedded, long_term) for sig in embedded]
+    embedded = sorted((c for c in candidates if isinstance(c, EmbeddedPdfSignature)),
+                      key=lambda sig: sig.signed_revision)
+    broken = [c for c in candidates if not isinstance(c, EmbeddedPdfSignature)]
+    try:
+        reports = [_report(sig, pdf, context, embedded, long_term) for sig in embedded]
+    except RecursionError:
+        raise PdfTooComplexError("the PDF's objects are nested too deeply to be checked") from None
+    return PdfInspection(revisions, [*reports, *(_broken_report(*b) for b in broken)])
+
+
+def _check_caps(reader: PdfFileReader) -> None:
+    revisions = reader.xrefs.total_revisions
+    if revisions > MAX_REVISIONS:
+        raise PdfTooComplexError(
+            f"the PDF has {revisions} revisions; at most {MAX_REVISIONS} are checked")
+    objects = int(reader.trailer["/Size"]) if "/Size" in reader.trailer else 0
+    if objects > MAX_OBJECTS:
+        raise PdfTooComplexError(
+            f"the PDF declares {objects} objects; at most {MAX_OBJECTS} are checked")
+
+
+def _signature_fields(reader: PdfFileReader) -> list[EmbeddedPdfSignature | tuple[str, str]]:
+    """Each filled signature field, parsed, or (name, why not) when it cannot be.
+
+    pyHanko's own `embedded_signatures` raises on the first unreadable one, so a forged
+    field with an absurd /ByteRange would hide the genuine seal behind a 422 (issue 10.3).
+    The same signature dictionary reached from several fields counts once.
+    """
+    found: list[EmbeddedPdfSignature | tuple[str, str]] = []
+    seen: set[Any] = set()
+    for count, (name, sig_obj, field) in enumerate(
+            enumerate_sig_fields(reader, filled_status=True), start=1):
+        if count > MAX_SIGNATURES * 4:
+            raise PdfTooComplexError(f"the PDF has more than {MAX_SIGNATURES * 4} signature fields")
+        key = getattr(sig_obj, "reference", None) or id(sig_obj)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(seen) > MAX_SIGNATURES:
+            raise PdfTooComplexError(
+                f"the PDF has more than {MAX_SIGNATURES} signatures; that many are not checked")
+        try:
+            sig = EmbeddedPdfSignature(reader, field, name)
+            _check_byte_range(sig, reader)
+            found.append(sig)
+        except _READ_ERRORS as exc:
+            found.append((name, f"the signature cannot be read: {exc}"))
+    return found
+
+
+def _check_byte_range(sig: EmbeddedPdfSignature, reader: PdfFileReader) -> None:
+    """Four non-negative integers, the first 0, the two ranges in order and in the file."""
+    values = [int(x) for x in sig.byte_range]
+    if len(values) != 4:
+        raise ValueError(f"/ByteRange has {len(values)} numbers instead of 4")
+    start, first, second, length = values
+    size = len(reader.stream.getbuffer()) if hasattr(reader.stream, "getbuffer") else None
+    if start != 0 or min(values) < 0 or second < first or (
+            size is not None and second + length > size):
+        raise ValueError(f"/ByteRange {values} does not describe this file")
+
+
+def _broken_report(name: str, problem: str) -> SignatureReport:
+    return SignatureReport(
+        field_name=name, kind="signature", subfilter=None, signer=None, signing_time=None,
+        timestamp_time=None, timestamp_trusted=None, intact=False, valid=False, trusted=False,
+        ok=False, coverage="unclear", modification_level=None, digest_algorithm=None,
+        byte_range_sha256=None, signed_revision_sha256=None, problem=problem)
 
 
 def signed_revision_hashes(pdf: bytes) -> dict[str, str]:
@@ -237,6 +340,8 @@ def _report(
         verdict = _timestamp_verdict(sig, context) if is_timestamp else _verdict(sig, context)
     except _READ_ERRORS as exc:
         verdict = _Verdict(problem=f"the signature could not be checked: {exc}")
+    if verdict.problem is None and (hidden := _hidden_in_padding(sig)):
+        verdict = replace(verdict, ok=False, problem=hidden)
     subfilter_name = sig.sig_object.get("/SubFilter")
     subfilter = str(subfilter_name)[1:] if subfilter_name is not None else None  # drop "/"
     token = None if is_timestamp else _or_none(lambda: signature_timestamp(sig))
@@ -272,6 +377,8 @@ def _report(
         timestamp_authority=authority,
         ades_indication=indication,
         ades_subindication=subindication,
+        revision=sig.signed_revision + 1,
+        signed_revision_end=_or_none(lambda: _revision_end(sig)),
     )
 
 
@@ -356,7 +463,8 @@ class _LongTermCheck:
 
 
 def _verdict(sig: EmbeddedPdfSignature, context: ValidationContext) -> _Verdict:
-    status = validate_pdf_signature(sig, context, key_usage_settings=_SIGNER_KEY_USAGE)
+    status = validate_pdf_signature(sig, context, key_usage_settings=_SIGNER_KEY_USAGE,
+                                    diff_policy=STRICT_DIFF_POLICY)
     token = status.timestamp_validity
     return _Verdict(
         intact=status.intact,
@@ -372,7 +480,7 @@ def _verdict(sig: EmbeddedPdfSignature, context: ValidationContext) -> _Verdict:
 
 
 def _timestamp_verdict(sig: EmbeddedPdfSignature, context: ValidationContext) -> _Verdict:
-    status = validate_pdf_timestamp(sig, context)
+    status = validate_pdf_timestamp(sig, context, diff_policy=STRICT_DIFF_POLICY)
     # DocumentTimestampStatus has no bottom_line, and validate_pdf_timestamp drops docmdp_ok:
     # apply PdfSignatureStatus's rule to the integrity summary ourselves.
     docmdp_ok = sig.summarise_integrity_info()["docmdp_ok"]
@@ -390,6 +498,24 @@ def _timestamp_verdict(sig: EmbeddedPdfSignature, context: ValidationContext) ->
     )
 
 
+def _hidden_in_padding(sig: EmbeddedPdfSignature) -> str | None:
+    """Why the space reserved for the signature holds more than the signature, if it does.
+
+    /Contents is excluded from the bytes a signature covers; pyHanko parses the CMS object
+    at its start and ignores the rest. Whatever follows must be the zero padding the signer
+    wrote: anything else is data smuggled where no signature protects it.
+    """
+    content = bytes(sig.pkcs7_content)
+    try:
+        _, _, _, header, body, trailer = asn1_parser.parse(content)
+    except _READ_ERRORS:
+        return "the signature's reserved space (/Contents) holds no readable signature"
+    rest = content[len(header) + len(body) + len(trailer):]
+    if rest.strip(b"\x00"):
+        return "bytes other than padding follow the signature in its reserved space (/Contents)"
+    return None
+
+
 def _coverage(status: PdfSignatureStatus | DocumentTimestampStatus) -> str:
     return status.coverage.name.lower() if status.coverage is not None else "unclear"
 
@@ -399,9 +525,13 @@ def _modification_level(status: PdfSignatureStatus | DocumentTimestampStatus) ->
     return level.name.lower() if level is not None else None
 
 
-def _signed_revision_sha256(sig: EmbeddedPdfSignature, pdf: bytes) -> str:
+def _revision_end(sig: EmbeddedPdfSignature) -> int:
     _, _, start, length = (int(x) for x in sig.byte_range)
-    return hashlib.sha256(pdf[: start + length]).hexdigest()
+    return start + length
+
+
+def _signed_revision_sha256(sig: EmbeddedPdfSignature, pdf: bytes) -> str:
+    return hashlib.sha256(pdf[: _revision_end(sig)]).hexdigest()
 
 
 def _token_authority(token: TimestampToken | None) -> CertificateInfo | None:

@@ -16,7 +16,7 @@ from service.mail import Mailer
 from service.signature_requests.evidence import EvidenceRenderer
 from service.signature_requests.outbox import Dispatcher, Outbox
 from service.signature_requests.service import SignatureService
-from service.verification import trust_roots
+from service.trust import trust_roots
 from signing.signer_ca import SignerCA
 
 EXTENSION = "amiable.signatures"

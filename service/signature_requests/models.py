@@ -37,7 +37,9 @@ class SignatureRequest(Base):
     code_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
     code_failures: Mapped[int] = mapped_column(Integer, default=0)
-    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # the revision the organisation's final seal signed: a B-LTA copy grows after it
+    signed_revision_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class OutboxMessage(Base):

@@ -34,7 +34,7 @@ from service.signature_requests.outbox import Outbox
 from service.signature_requests.placement import signature_area
 from service.signature_requests.tokens import new_token, token_sha256
 from service.storage import BlobStore
-from signing import Sealer, validate_pdf
+from signing import Sealer, signed_revision_hashes, validate_pdf
 from signing.debtor import first_revision, page_count, sign_agreement
 from signing.signer_ca import SignerCA
 
@@ -369,6 +369,7 @@ class SignatureService:
         sealed = self.sealer.seal(debtor_signed, field_name="AmiableSeal",
                                   reason="Cachet de l'organisation sur l'acte signé")
         report = {"certificate": self._certificate_of(debtor_signed),
+                  "seal_revision_sha256": signed_revision_hashes(sealed)["AmiableSeal"],
                   "debtor_revision_sha256": hashlib.sha256(debtor_signed).hexdigest(),
                   "agreement_sha256": hashlib.sha256(agreement).hexdigest()}
         return self.store.put(sealed), report
@@ -387,6 +388,7 @@ class SignatureService:
                                      state=current.status)
             current.status, current.closed_at = "signed", utcnow()
             current.signed_pdf_sha256 = signed_sha
+            current.signed_revision_sha256 = report["seal_revision_sha256"]
             certificate = report["certificate"]
             audit.append(session, row.id, "debtor", [
                 PendingEvent("signature.applied", {

@@ -241,17 +241,46 @@ class SignatureCheck(BaseModel):
     trusted: bool
     ok: bool
     coverage: str
-    modification_level: str | None
+    modification_level: str | None = Field(
+        description="pyHanko's judgement of what changed after this signature: none, "
+        "lta_updates (validation data, timestamps), form_filling, annotations, other")
+    modification: str | None = Field(description="the modification level in words (French)")
     signed_revision_sha256: str | None
+    revision: int | None = Field(None, description="1-based revision this signature ends")
+    level: str | None = None
     problem: str | None = None
 
 
+class VerifiedRequest(BaseModel):
+    id: str
+    signer: dict[str, Any]
+    signed_at: str | None
+    links: dict[str, str]
+
+
+class VerifiedModification(BaseModel):
+    after_revision: int | None = Field(description="the last revision Amiable issued")
+    level: str | None = Field(description="what kind of change came after it")
+    description: str | None = Field(description="the same in words (French)")
+
+
 class VerificationOut(BaseModel):
+    verdict: Literal["authentic", "modified", "invalid", "unknown"] = Field(description=(
+        "authentic: exactly a file Amiable issued, or one with only validation data and "
+        "document timestamps added since; modified: changed after the revision Amiable "
+        "issued; invalid: a signature is broken or untrusted; unknown: not issued by Amiable"))
+    reason: str
+    revisions: int
+    matched_revision: int | None
+    modification: VerifiedModification | None
+    document: VerifiedDocument | None = Field(
+        description="the document of the revision Amiable issued (also when modified)")
+    signature_request: VerifiedRequest | None = Field(
+        description="for a signed échéancier: the request, the signer and the date")
+    signatures: list[SignatureCheck]
     intact: bool
     trusted: bool
-    issued_by_amiable: bool
-    document: VerifiedDocument | None
-    signatures: list[SignatureCheck]
+    issued_by_amiable: bool = Field(description="the same as verdict == authentic")
     problem: str | None
 
 
