@@ -7,11 +7,12 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes font subsetting ~5x faster (perf-notes).
 # Word templates: LibreOffice driven through python3-uno, with fonts metric-compatible with
 # Word's (Carlito for Calibri, Liberation for Arial/Times). poppler-utils (pdfsig, pdftotext,
-# pdftoppm), qpdf, zbar-tools (QR codes) and libnss3-tools (a trust store for pdfsig) check
+# pdftoppm, also the verification page's thumbnails), qpdf, zbar-tools (QR codes),
+# libnss3-tools (a trust store for pdfsig) and mupdf-tools (`mutool sign -v`) check
 # documents in tests; chromium is the real browser the page tests drive.
 DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 softhsm2 \
            libreoffice-writer-nogui python3-uno fonts-crosextra-carlito fonts-liberation2 \
-           poppler-utils qpdf zbar-tools libnss3-tools chromium
+           poppler-utils qpdf zbar-tools libnss3-tools mupdf-tools chromium
 
 .PHONY: run worker test bench lint setup system-packages clean
 

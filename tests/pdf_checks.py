@@ -42,3 +42,36 @@ def tamper(pdf: bytes) -> bytes:
     data = bytearray(pdf)
     data[index + 2] = ord("X") if data[index + 2] != ord("X") else ord("Y")
     return bytes(data)
+
+
+def mutool_verify(pdf: bytes) -> str:
+    """MuPDF's `mutool sign -v` report (exit status 0 whatever it finds: read the lines)."""
+    out = _run(["mutool", "sign", "-v"], pdf)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def independent_validators_accept(pdf: bytes, *, validation_data_after: bool = False) -> None:
+    """poppler's pdfsig and MuPDF both find every signature valid and, unless the file is
+    B-LT/B-LTA (whose DSS comes after the last signature), nothing changed after the last
+    one. Neither is told to trust our roots: trust is pyHanko's part."""
+    report = pdfsig(pdf)
+    assert report.count("Signature #") >= 1, report
+    assert report.count("Signature Validation: Signature is Valid.") == report.count(
+        "Signature #"), report
+    mutool = mutool_verify(pdf)
+    assert mutool.count("Verifying signature") >= 1, mutool
+    assert "Digest error" not in mutool, mutool
+    if not validation_data_after:
+        assert "Total document signed" in report.split("Signature #")[-1], report
+        assert "edits since signing" not in mutool.split("Verifying signature")[-1], mutool
+
+
+def independent_validators_object(pdf: bytes) -> bool:
+    """True when pdfsig or mutool sees a broken signature or a change after the last one."""
+    report, mutool = pdfsig(pdf), mutool_verify(pdf)
+    pdfsig_ok = "Signature Validation: Signature is Valid." in report and report.count(
+        "Signature is Valid.") == report.count("Signature #") and (
+        "Total document signed" in report.split("Signature #")[-1])
+    mutool_ok = "Digest error" not in mutool and "edits since signing" not in mutool
+    return not (pdfsig_ok and mutool_ok)
