@@ -56,9 +56,11 @@ def independent_validators_accept(pdf: bytes, *, validation_data_after: bool = F
     B-LT/B-LTA (whose DSS comes after the last signature), nothing changed after the last
     one. Neither is told to trust our roots: trust is pyHanko's part."""
     report = pdfsig(pdf)
-    assert report.count("Signature #") >= 1, report
-    assert report.count("Signature Validation: Signature is Valid.") == report.count(
-        "Signature #"), report
+    blocks = report.split("Signature #")[1:]
+    assert blocks, report
+    for block in blocks:  # pdfsig does not check document timestamps ("Type: unknown")
+        if "Signature Type: unknown" not in block:
+            assert "Signature Validation: Signature is Valid." in block, report
     mutool = mutool_verify(pdf)
     assert mutool.count("Verifying signature") >= 1, mutool
     assert "Digest error" not in mutool, mutool

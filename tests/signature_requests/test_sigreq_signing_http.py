@@ -27,6 +27,7 @@ from signing import validate_pdf
 from signing.debtor import first_revision
 from signing.keys import load_certificates
 from signing.signer_ca import signer_ca_path
+from tests import tampering
 from tests.conftest import load_example
 from tests.pdf_checks import pdf_text, pdfsig, qpdf_check
 from tests.signature_requests.conftest import (
@@ -312,6 +313,39 @@ def test_forwarded_for_is_believed_only_from_a_configured_proxy(
 
 # --- a complete signature ---------------------------------------------------------------
 
+def _signed_file_is_recognised(api: Callable[..., Any], signed: bytes,
+                               echeancier: dict[str, Any], request_id: str) -> None:
+    """Issue 10.2: the file both parties receive is ours, with its request, signer and date;
+    rewritten after its seal, it is not."""
+    def verify(pdf: bytes) -> dict[str, Any]:
+        response = api("POST", "/v1/verify", data=pdf,
+                       headers={"Content-Type": "application/pdf"})
+        assert response.status_code == 200, response.get_json()
+        result: dict[str, Any] = response.get_json()
+        return result
+
+    result = verify(signed)
+    assert result["verdict"] == "authentic", result
+    assert result["document"]["id"] == echeancier["id"]
+    request = result["signature_request"]
+    assert request["id"] == request_id
+    assert request["signer"]["name"] == "M. Hugo Lefèvre"
+    signed_at = datetime.fromisoformat(request["signed_at"].replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - signed_at) < timedelta(minutes=5)
+    assert [s["trusted"] for s in result["signatures"]] == [True] * len(result["signatures"])
+    page = api("POST", "/verify", data={"file": (io.BytesIO(signed), "signe.pdf")},
+               content_type="multipart/form-data").get_data(as_text=True)
+    assert 'class="verdict ok"' in page
+    assert "signé par M. Hugo Lefèvre" in page
+    for name in ("replaced page", "info title", "annotation", "self-signed seal"):
+        forged = verify(tampering.FORGERIES[name](signed))
+        assert forged["verdict"] in {"modified", "invalid"}, name
+        assert forged["issued_by_amiable"] is False
+    rewritten = verify(tampering.replace_first_page(signed))
+    assert rewritten["verdict"] == "modified"
+    assert rewritten["signature_request"]["id"] == request_id
+
+
 def _assert_authentic_hook(hook: dict[str, Any]) -> None:
     header = hook["headers"]["Amiable-Signature"]
     parsed = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})", header)
@@ -378,6 +412,8 @@ def test_a_complete_signature(debtor: Debtor, mailbox: Mailbox, hooks: Hooks, li
     assert reader.root.get("/Version") in (None, "/1.7")  # still a PDF/A-3 (PDF 1.7) file
     assert embedded["mention"]["words"] == words
     assert embedded["consent"]["text"] == CONSENT_TEXT
+
+    _signed_file_is_recognised(api, signed, echeancier, request_id)
 
     # the dossier de preuve
     evidence = api("GET", f"/v1/signature-requests/{request_id}/evidence").get_json()
