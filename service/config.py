@@ -36,6 +36,7 @@ class Settings:
     seal_pkcs11_pin: str | None = None
     trust_roots: Path | None = None  # PEM: roots trusted besides the seal's own (TSA, rotation)
     seal_lta: bool = True  # with a TSA and revocation data: B-LTA (else B-LT)
+    signer_ca_password: str | None = None  # encrypts the signer CA's key; None: development one
     max_body_bytes: int = 2 * 1024 * 1024
     broker_url: str | None = None
     batch_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -73,6 +74,7 @@ class Settings:
             seal_pkcs11_pin=get("AMIABLE_SEAL_PKCS11_PIN") or None,
             trust_roots=Path(t) if (t := get("AMIABLE_TRUST_ROOTS")) else None,
             seal_lta=(get("AMIABLE_SEAL_LTA") or "1").strip().lower() not in {"0", "false", "no"},
+            signer_ca_password=get("AMIABLE_SIGNER_CA_PASSWORD") or None,
             workers=int(get("AMIABLE_WORKERS") or (os.cpu_count() or 1)),
             broker_url=get("AMIABLE_BROKER_URL") or None,
             batch_workers=int(get("AMIABLE_BATCH_WORKERS") or (os.cpu_count() or 1)),

@@ -1,26 +1,34 @@
-"""The debtor's signature on an agreement: evidence attached, then a visible PAdES signature.
+"""The debtor's signature on an agreement: evidence attached, certified, signed, sealed.
 
 Order of the revisions in the signed file, and why:
 
 1. the agreement exactly as it was rendered (the first revision of the issued document: the
    same bytes the issuance seal covered, so its SHA-256 ties the two files together);
-2. one incremental update holding the evidence (a JSON attachment and a human-readable
-   evidence page appended after the agreement) and the debtor's visible signature over all
-   of it. Adding a page or an attachment *after* a signature is a change pyHanko's diff
-   analysis cannot classify ("other"), which marks that signature as not OK; adding them in
-   the signature's own revision keeps them covered by it;
-3. the organisation's seal (`signing.Sealer`), a new signature field: pyHanko classifies that
-   change as "form filling", so the debtor's signature stays valid, and the seal covers the
-   whole file.
+2. one unsigned update (`prepare_agreement`) holding the evidence (a JSON attachment and a
+   human-readable evidence page after the agreement) and two empty signature fields: the
+   debtor's, visible on the agreement's last page, and the organisation's final seal;
+3. the organisation's certification seal (`signing.Sealer`, DocMDP P=2) over all of it:
+   from here on only form filling and signatures are allowed, and readers say so;
+4. the debtor's visible signature in its field (`sign_agreement`), timestamped (B-T) when a
+   TSA is configured;
+5. the debtor's chain and the signer CA's CRL in the DSS (`add_debtor_validation_data`), so
+   that the final seal's archive timestamp covers what the debtor's signature needs;
+6. the final seal in its field (form filling for pyHanko's diff analysis), with its own
+   validation data and archive timestamp at B-LT/B-LTA.
 
-The issuance seal is not carried over: a page added after it would likewise invalidate it.
+Adding a page or an attachment *after* a signature is a change pyHanko cannot classify
+("other"): that is why the evidence comes before every signature. The issuance seal is not
+carried over for the same reason.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 
+from asn1crypto import crl as asn1_crl
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import content, generic, layout
 from pyhanko.pdf_utils.embed import (
     EmbeddedFileObject,
@@ -34,13 +42,17 @@ from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
 
 from signing.keys import SealIdentity
 from signing.seal import reserved_signature_bytes
-from signing.signer import KeptKeySigner
+from signing.signer import KeptKeySigner, to_asn1
 
 FIELD_NAME = "SignatureDebiteur"
+CERTIFICATION_FIELD_NAME = "AmiableCertification"
+SEAL_FIELD_NAME = "AmiableSeal"
 EVIDENCE_FILE_NAME = "dossier-de-preuve.json"
 REASON = "Bon pour accord : reconnaissance de dette et échéancier de paiement"
 
@@ -60,19 +72,32 @@ def page_count(pdf: bytes) -> int:
     return int(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Count"])
 
 
-def sign_agreement(agreement: bytes, identity: SealIdentity, *, signer_name: str,
-                   signature_block: bytes, box: tuple[int, int, int, int],
-                   evidence_json: bytes, evidence_page: bytes) -> bytes:
-    """Append the evidence to ``agreement`` and sign it all with the one-time ``identity``.
-
-    ``signature_block`` is a one-page PDF (the visible "Bon pour accord" block) drawn in
-    ``box`` (x1, y1, x2, y2 in points) on the agreement's last page as the signature's
-    appearance.
-    """
+def prepare_agreement(agreement: bytes, *, box: tuple[int, int, int, int],
+                      evidence_json: bytes, evidence_page: bytes, attached_at: datetime
+                      ) -> bytes:
+    """``agreement`` with the evidence appended and the two empty signature fields (the
+    debtor's in ``box``, x1 y1 x2 y2 in points, on the agreement's last page), unsigned."""
     writer = IncrementalPdfFileWriter(io.BytesIO(agreement))
     last_page = int(writer.root["/Pages"]["/Count"]) - 1
-    _attach_json(writer, evidence_json)
+    _attach_json(writer, evidence_json, attached_at)
     _append_page(writer, evidence_page)
+    fields.append_signature_field(writer, fields.SigFieldSpec(FIELD_NAME, on_page=last_page,
+                                                              box=box))
+    fields.append_signature_field(writer, fields.SigFieldSpec(SEAL_FIELD_NAME))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def sign_agreement(certified: bytes, identity: SealIdentity, *, signer_name: str,
+                   signature_block: bytes, timestamper: TimeStamper | None = None,
+                   timestamp_allowance: int = 0) -> bytes:
+    """Sign the debtor's field of a `prepare_agreement` file, once certified, with the
+    one-time ``identity``. ``signature_block`` is a one-page PDF (the visible "Bon pour
+    accord" block) drawn in the field as the signature's appearance. With ``timestamper``
+    the signature carries an RFC 3161 token (B-T); ``timestamp_allowance`` is the room to
+    reserve for it (`Sealer.timestamp_allowance`)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(certified))
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
         reason=REASON, name=signer_name,
@@ -83,13 +108,27 @@ def sign_agreement(agreement: bytes, identity: SealIdentity, *, signer_name: str
         background_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MIN,
             margins=layout.Margins.uniform(0)))
-    pdf_signer = signers.PdfSigner(
-        metadata, KeptKeySigner(identity), stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=last_page, box=box),
-    )
+    pdf_signer = signers.PdfSigner(metadata, KeptKeySigner(identity), stamp_style=style,
+                                   timestamper=timestamper)
     # The one-time identity has its own key and chain: size the signature for this one.
-    reserved = reserved_signature_bytes(identity)
+    reserved = reserved_signature_bytes(identity, timestamp_token_size=timestamp_allowance)
     return pdf_signer.sign_pdf(writer, bytes_reserved=reserved, output=io.BytesIO()).getvalue()
+
+
+def add_debtor_validation_data(signed: bytes, identity_chain: list[x509.Certificate],
+                               crls: list[x509.CertificateRevocationList]) -> bytes:
+    """Put the debtor's certificate chain and the signer CA's CRLs into the DSS (PAdES
+    B-LT for the debtor's signature), as an incremental update."""
+    reader = PdfFileReader(io.BytesIO(signed), strict=False)
+    debtor = next(s for s in reader.embedded_signatures if s.field_name == FIELD_NAME)
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer, debtor.pkcs7_content,
+        certs=[to_asn1(c) for c in identity_chain],
+        crls=[asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER)) for c in crls])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 class _PdfPage(content.PdfContent):
@@ -114,23 +153,32 @@ def _page_size(pdf: bytes) -> tuple[float, float]:
     return abs(x2 - x1), abs(y2 - y1)
 
 
-def _attach_json(writer: IncrementalPdfFileWriter, data: bytes) -> None:
+def _attach_json(writer: IncrementalPdfFileWriter, data: bytes, attached_at: datetime) -> None:
     """Embed the evidence as an associated file of the document (PDF/A-3 style)."""
     stream = EmbeddedFileObject.from_file_data(
         writer, data, mime_type="application/json",
-        params=EmbeddedFileParams(modification_date=datetime.now(UTC)))
+        params=EmbeddedFileParams(modification_date=attached_at))
     embed_file(writer, FileSpec(
         file_spec_string=EVIDENCE_FILE_NAME, file_name=EVIDENCE_FILE_NAME,
         embedded_data=stream, description="Dossier de preuve de la signature électronique",
     ))
     # The association is written by hand: pyHanko's af_relationship would also raise the
     # file's version to PDF 2.0, which a PDF/A-3 (PDF 1.7 based) must not claim.
-    spec_ref = writer.root["/Names"]["/EmbeddedFiles"]["/Names"][-1]
+    # ISO 19005-3 §6.8: /AF and the name tree must point to the *same* file specification,
+    # so take the reference itself (indexing an array dereferences it: /AF would hold a copy).
+    names = writer.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    spec_ref = names.raw_get(len(names) - 1)
+    if not isinstance(spec_ref, generic.IndirectObject):
+        spec_ref = writer.add_object(spec_ref)
+        names[len(names) - 1] = spec_ref
+        writer.update_container(names)
     spec = spec_ref.get_object()
     spec["/AFRelationship"] = pdf_name("/Supplement")
     writer.update_container(spec)
-    associated = writer.root.get("/AF")
-    writer.root["/AF"] = generic.ArrayObject([*(associated or []), spec_ref])
+    associated = writer.root.raw_get("/AF") if "/AF" in writer.root else None
+    array = associated.get_object() if associated is not None else generic.ArrayObject()
+    existing = [array.raw_get(i) for i in range(len(array))]
+    writer.root["/AF"] = generic.ArrayObject([*existing, spec_ref])
     writer.update_root()
 
 

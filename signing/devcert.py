@@ -36,9 +36,10 @@ ROOT_COMMON_NAME = "Amiable DEVELOPMENT root CA (not trusted)"
 SEAL_COMMON_NAME = "Amiable DEVELOPMENT seal - not for production"
 ORGANISATION = "Amiable (development)"
 
-# RSA-2048: verified by every validator we care about (pdfsig/NSS, Adobe, pyHanko), and the
-# cheapest RSA size that is still acceptable (ANSSI RGS: ≥ 2048 until 2030).
-_KEY_BITS = 2048
+# RSA-3072: verified by every validator we care about (pdfsig/NSS, Adobe, pyHanko, MuPDF);
+# ANSSI's RGS accepts RSA-2048 only until 2030, and a sealed letter must outlive that. (ECDSA
+# would make pyHanko declare ISO 32002 and raise the file to PDF 2.0, not PDF/A-3.)
+_KEY_BITS = 3072
 _SEAL_VALIDITY = dt.timedelta(days=3653)  # ten years
 _ROOT_VALIDITY = dt.timedelta(days=7305)  # twenty: the root must outlive the seal it issued
 _CLOCK_SKEW = dt.timedelta(days=1)  # back-date notBefore so a machine running late still works

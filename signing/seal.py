@@ -35,7 +35,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
-from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter, enumerate_sig_fields
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -151,6 +151,7 @@ class Sealer:
         self._bytes_reserved: int | None = (
             reserved_signature_bytes(identity) if timestamper is None else None
         )
+        self._timestamp_allowance: int | None = 0 if timestamper is None else None
 
     @property
     def identity(self) -> SealKey:
@@ -178,6 +179,18 @@ class Sealer:
             "timestamp": timestamp,
         }
 
+    @property
+    def timestamper(self) -> TimeStamper | None:
+        """The TSA client seals are timestamped with (None: B-B)."""
+        return self._timestamper
+
+    def timestamp_allowance(self) -> int:
+        """Bytes to reserve in a signature for one of this TSA's tokens (0 without a TSA)."""
+        if self._timestamp_allowance is None:
+            self.bytes_reserved()
+        assert self._timestamp_allowance is not None
+        return self._timestamp_allowance
+
     def bytes_reserved(self) -> int:
         """The /Contents placeholder size used for every seal (hex digits).
 
@@ -189,8 +202,9 @@ class Sealer:
                 token = asyncio.run(self._timestamper.async_dummy_response(DIGEST))
             except TimestampRequestError as exc:
                 raise SealUnavailableError(f"the time-stamping authority failed: {exc}") from exc
+            self._timestamp_allowance = len(token.dump()) + _TIMESTAMP_MARGIN
             self._bytes_reserved = reserved_signature_bytes(
-                self._identity, timestamp_token_size=len(token.dump()) + _TIMESTAMP_MARGIN
+                self._identity, timestamp_token_size=self._timestamp_allowance
             )
         return self._bytes_reserved
 
@@ -202,7 +216,14 @@ class Sealer:
         reason: str | None = None,
         location: str | None = None,
     ) -> bytes:
-        """Return ``pdf`` with a PAdES seal appended in a new, invisible signature field.
+        """Return ``pdf`` with a PAdES seal appended in a new, invisible signature field
+        (or in the empty signature field ``field_name`` if the file has one).
+
+        The first signature of a file is a certification signature (DocMDP, ISO 32000-1
+        §12.8.2.2) that allows form filling and further signatures only (P=2): a debtor can
+        sign after it, and Acrobat, pdfsig and mutool flag any other change made later
+        (a replaced page, an annotation, an overlay), which an approval signature alone
+        would leave to each reader's diff analysis.
 
         Raises `InvalidPdfError` when ``pdf`` cannot be read or is encrypted, and
         `SealUnavailableError` when the TSA or a revocation service fails (nothing is
@@ -216,7 +237,10 @@ class Sealer:
         if writer.prev.encrypted:
             raise InvalidPdfError("the PDF is encrypted; seal it before encrypting it")
         long_term = self._level in LONG_TERM_LEVELS
+        certify = not _has_signature(writer.prev)
         metadata = signers.PdfSignatureMetadata(
+            certify=certify,
+            docmdp_permissions=MDPPerm.FILL_FORMS,
             field_name=field_name,
             md_algorithm=DIGEST,
             subfilter=SigSeedSubFilter.PADES,
@@ -300,6 +324,13 @@ def _signer_key_usage(certificate: x509.Certificate) -> set[str]:
             "(keyUsage): it cannot sign"
         )
     return present
+
+
+def _has_signature(reader: PdfFileReader) -> bool:
+    try:
+        return any(True for _ in enumerate_sig_fields(reader, filled_status=True))
+    except PDF_READ_ERRORS as exc:
+        raise InvalidPdfError(f"not a readable PDF: {exc}") from exc
 
 
 def _last_signature_timestamp(pdf: bytes) -> TimestampToken | None:

@@ -1,14 +1,23 @@
 """Amiable's internal signer CA: it issues a one-time certificate for each debtor who signs.
 
 The CA's key is generated once in the data dir's keys folder (mode 0600) and never leaves
-the server. Each debtor signature gets a fresh key pair and a certificate naming the signer
-(CN = name, emailAddress = email); the key lives only in memory for the one signature and
-is then dropped, so the certificate can never sign anything else.
+the server; it is encrypted at rest (PKCS#8, AES-256) with a password from the environment
+(`AMIABLE_SIGNER_CA_PASSWORD`), or, in development, one generated next to it in
+`signer-ca.password` (mode 0600). A key written unencrypted by an earlier version is
+encrypted in place the first time it is loaded with a password.
+
+Each debtor signature gets a fresh key pair and a certificate naming the signer (CN = name,
+emailAddress = email); the key lives only in memory for the one signature and is then
+dropped, so the certificate can never sign anything else.
 
 Validity: a validator without a trusted timestamp checks the certificate at the moment it
 validates, so a certificate that expired an hour after signing would make every later check
 fail. Since the one-time key no longer exists, a long validity gives nobody the power to
 sign again; it only keeps the signature checkable. The CA outlives its certificates.
+
+Revocation: the CA publishes a CRL (`SignerCA.crl`), put in the signed file's DSS next to the
+debtor's chain, which proves the one-time certificate was not revoked when the debtor signed
+(PAdES B-LT for the debtor's signature, covered by the final seal's archive timestamp).
 """
 
 from __future__ import annotations
@@ -24,17 +33,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from signing.devcert import exclusive_lock, key_usage, write_atomic
+from signing.errors import SealConfigError
 from signing.keys import CertificateInfo, SealIdentity
 
 CA_KEY_NAME = "signer-ca.key.pem"
 CA_CERT_NAME = "signer-ca.pem"
+CA_PASSWORD_NAME = "signer-ca.password"
 CA_COMMON_NAME = "Amiable signer CA"
 ORGANISATION = "Amiable"
 
-# RSA-2048, like the seal. ECDSA would be faster to generate (a key pair per signature), but
-# pyHanko then declares the ISO 32002 extension, which raises the file to PDF 2.0: a PDF/A-3
-# document (PDF 1.7 based) must not claim that.
-_KEY_BITS = 2048
+# RSA-3072: ANSSI's RGS (annexe B1) accepts RSA-2048 only until 2030, and a signed échéancier
+# must stay checkable for years. ECDSA P-256 would be faster to generate (a key pair per
+# signature), but pyHanko then declares the ISO 32002 extension, which raises the file to
+# PDF 2.0: a PDF/A-3 document (PDF 1.7 based) must not claim that.
+_KEY_BITS = 3072
+_CRL_VALIDITY = dt.timedelta(days=30)
 _CA_VALIDITY = dt.timedelta(days=7305)
 _SIGNER_VALIDITY = dt.timedelta(days=3653)
 _CLOCK_SKEW = dt.timedelta(minutes=10)
@@ -51,13 +64,47 @@ class SignerCA:
         return f"SignerCA({self.certificate.subject.rfc4514_string()!r})"
 
     @classmethod
-    def load(cls, keys_dir: Path) -> SignerCA:
-        """The CA of ``keys_dir``, created on first call (safe against concurrent workers)."""
-        ensure_signer_ca(keys_dir)
-        key = serialization.load_pem_private_key((keys_dir / CA_KEY_NAME).read_bytes(), None)
+    def load(cls, keys_dir: Path, password: str | None = None) -> SignerCA:
+        """The CA of ``keys_dir``, created on first call (safe against concurrent workers).
+
+        ``password`` decrypts the key; None: the development password of ``keys_dir``
+        (generated on first use). Raises `SealConfigError` when the key cannot be opened.
+        """
+        secret = (password or development_password(keys_dir)).encode()
+        ensure_signer_ca(keys_dir, secret)
+        key_path = keys_dir / CA_KEY_NAME
+        pem = key_path.read_bytes()
+        try:
+            if b"ENCRYPTED" in pem:
+                key = serialization.load_pem_private_key(pem, secret)
+            else:  # written by an earlier version: encrypt it now
+                key = serialization.load_pem_private_key(pem, None)
+                with exclusive_lock(keys_dir / ".signer-ca.lock"):
+                    write_atomic(key_path, _encrypted_pem(key, secret))
+        except (ValueError, TypeError) as exc:
+            raise SealConfigError(
+                f"the signer CA key {key_path} cannot be opened with the configured password "
+                "(AMIABLE_SIGNER_CA_PASSWORD)") from exc
         assert isinstance(key, rsa.RSAPrivateKey)
         certificate = x509.load_pem_x509_certificate((keys_dir / CA_CERT_NAME).read_bytes())
         return cls(key=key, certificate=certificate)
+
+    def crl(self, now: dt.datetime | None = None) -> x509.CertificateRevocationList:
+        """A CRL of this CA, valid from ``now`` for 30 days. It revokes nothing: a one-time
+        certificate's key is destroyed after its one signature, so it can sign nothing else,
+        and revoking it would make the signature it made look revoked to a validator that
+        checks at the present time."""
+        moment = now or dt.datetime.now(dt.UTC)
+        return (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.certificate.subject)
+            .last_update(moment - _CLOCK_SKEW)
+            .next_update(moment + _CRL_VALIDITY)
+            .add_extension(x509.CRLNumber(int(moment.timestamp())), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                self.key.public_key()), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
 
     def issue_one_time(self, name: str, email: str) -> SealIdentity:
         """A fresh key and a certificate for this signer, as an identity to sign once with."""
@@ -93,8 +140,25 @@ class SignerCA:
                             chain=(self.certificate,), info=CertificateInfo.of(certificate))
 
 
-def ensure_signer_ca(keys_dir: Path) -> Path:
-    """Create the CA's key and certificate in ``keys_dir`` if missing; return the cert path."""
+def development_password(keys_dir: Path) -> str:
+    """The signer CA's password kept in ``keys_dir`` (0600), made on first use."""
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = keys_dir / CA_PASSWORD_NAME
+    if not path.is_file():
+        with exclusive_lock(keys_dir / ".signer-ca.lock"):
+            if not path.is_file():
+                write_atomic(path, secrets.token_urlsafe(32).encode())
+    return path.read_text().strip()
+
+
+def _encrypted_pem(key: rsa.RSAPrivateKey, secret: bytes) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.BestAvailableEncryption(secret))
+
+
+def ensure_signer_ca(keys_dir: Path, secret: bytes | None = None) -> Path:
+    """Create the CA's key (encrypted with ``secret``; default: the development password)
+    and certificate in ``keys_dir`` if missing; return the certificate's path."""
     keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     cert_path = keys_dir / CA_CERT_NAME
     key_path = keys_dir / CA_KEY_NAME
@@ -103,9 +167,8 @@ def ensure_signer_ca(keys_dir: Path) -> Path:
     with exclusive_lock(keys_dir / ".signer-ca.lock"):
         if not (cert_path.is_file() and key_path.is_file()):
             key, certificate = _generate()
-            write_atomic(key_path, key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption()))
+            write_atomic(key_path, _encrypted_pem(
+                key, secret or development_password(keys_dir).encode()))
             write_atomic(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
     return cert_path
 

@@ -37,7 +37,7 @@ def signatures(app: Flask) -> SignatureService:
 def _build(app: Flask) -> SignatureService:
     services = app.extensions["amiable"]
     settings = services.settings
-    ca = SignerCA.load(settings.keys_dir)
+    ca = SignerCA.load(settings.keys_dir, settings.signer_ca_password)
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
     outbox = Outbox(services.db, services.store, mailer, webhook_url=settings.webhook_url,
                     webhook_secret=settings.webhook_secret,

@@ -35,7 +35,15 @@ from service.signature_requests.placement import signature_area
 from service.signature_requests.tokens import new_token, token_sha256
 from service.storage import BlobStore
 from signing import Sealer, signed_revision_hashes, validate_pdf
-from signing.debtor import first_revision, page_count, sign_agreement
+from signing.debtor import (
+    CERTIFICATION_FIELD_NAME,
+    SEAL_FIELD_NAME,
+    add_debtor_validation_data,
+    first_revision,
+    page_count,
+    prepare_agreement,
+    sign_agreement,
+)
 from signing.signer_ca import SignerCA
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -360,24 +368,28 @@ class SignatureService:
             width=area.width, height=area.height, signer_name=row.signer_name,
             signed_at=paris_time(utcnow()), words=words, figures=figures,
             sent_to=otp.masked(row.signer_email))
+        prepared = prepare_agreement(
+            agreement, box=area.as_box(), evidence_json=to_json_bytes(evidence),
+            evidence_page=self.renderer.page(evidence), attached_at=utcnow())
+        certified = self.sealer.seal(prepared, field_name=CERTIFICATION_FIELD_NAME,
+                                     reason="Acte certifié par l'organisation avant signature")
         identity = self.ca.issue_one_time(row.signer_name, row.signer_email)
+        certificate = identity.info.as_dict()
         debtor_signed = sign_agreement(
-            agreement, identity, signer_name=row.signer_name, signature_block=block,
-            box=area.as_box(), evidence_json=to_json_bytes(evidence),
-            evidence_page=self.renderer.page(evidence))
+            certified, identity, signer_name=row.signer_name, signature_block=block,
+            timestamper=self.sealer.timestamper,
+            timestamp_allowance=self.sealer.timestamp_allowance())
+        chain = [identity.certificate, *identity.chain]
         del identity  # the one-time key is never used again, nor stored
-        sealed = self.sealer.seal(debtor_signed, field_name="AmiableSeal",
+        with_validation_data = add_debtor_validation_data(debtor_signed, chain,
+                                                          [self.ca.crl()])
+        sealed = self.sealer.seal(with_validation_data, field_name=SEAL_FIELD_NAME,
                                   reason="Cachet de l'organisation sur l'acte signé")
-        report = {"certificate": self._certificate_of(debtor_signed),
-                  "seal_revision_sha256": signed_revision_hashes(sealed)["AmiableSeal"],
+        report = {"certificate": certificate,
+                  "seal_revision_sha256": signed_revision_hashes(sealed)[SEAL_FIELD_NAME],
                   "debtor_revision_sha256": hashlib.sha256(debtor_signed).hexdigest(),
                   "agreement_sha256": hashlib.sha256(agreement).hexdigest()}
         return self.store.put(sealed), report
-
-    def _certificate_of(self, pdf: bytes) -> dict[str, Any]:
-        reports = validate_pdf(pdf, self.trust_roots)
-        signer = reports[-1].signer
-        return signer.as_dict() if signer else {}
 
     def _record_signature(self, row: SignatureRequest, document: Document, signed_sha: str,
                           report: dict[str, Any], visit: Visit) -> SignatureRequest:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from flask.testing import FlaskClient
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ from signing.keys import load_certificates
 from signing.signer_ca import signer_ca_path
 from tests import tampering
 from tests.conftest import load_example
-from tests.pdf_checks import pdf_text, pdfsig, qpdf_check
+from tests.pdf_checks import independent_validators_accept, pdf_text, pdfsig, qpdf_check
 from tests.signature_requests.conftest import (
     PROXY,
     WEBHOOK_SECRET,
@@ -381,21 +382,34 @@ def test_a_complete_signature(debtor: Debtor, mailbox: Mailbox, hooks: Hooks, li
     signed = api("GET", status["links"]["pdf"]).data
     assert debtor.client.get(f"{debtor.path}/document.pdf").data == signed
 
-    # every signature checks out; the debtor's is followed only by the seal (form filling)
+    # every signature checks out: the certification (DocMDP P=2), then the debtor's
+    # (form filling), the debtor's validation data, and the seal over the whole file
     roots = [*load_certificates(live.keys_dir / "development-root.pem"),
              *load_certificates(signer_ca_path(live.keys_dir))]
     reports = validate_pdf(signed, roots)
-    assert [r.field_name for r in reports] == ["SignatureDebiteur", "AmiableSeal"]
+    assert [r.field_name for r in reports] == [
+        "AmiableCertification", "SignatureDebiteur", "AmiableSeal"]
     assert all(r.ok and r.intact and r.valid and r.trusted for r in reports)
-    assert reports[0].modification_level == "form_filling"
-    assert (reports[1].coverage, reports[1].modification_level) == ("entire_file", "none")
-    assert reports[0].signer is not None
-    assert reports[0].signer.common_name == "M. Hugo Lefèvre"
-    assert reports[0].signer.issuer_common_name == "Amiable signer CA"
+    certification, debtor_sig, seal = reports
+    assert certification.modification_level == "form_filling"
+    assert debtor_sig.modification_level == "form_filling"
+    assert (seal.coverage, seal.modification_level) == ("entire_file", "none")
+    assert debtor_sig.signer is not None
+    assert debtor_sig.signer.common_name == "M. Hugo Lefèvre"
+    assert debtor_sig.signer.issuer_common_name == "Amiable signer CA"
+    assert debtor_sig.signer.key == "RSA-3072"
+    reader = PdfFileReader(io.BytesIO(signed))
+    perms = reader.root["/Perms"]["/DocMDP"]
+    assert perms["/Reference"][0]["/TransformParams"]["/P"] == 2
+    dss = reader.root["/DSS"]
+    assert len(dss["/Certs"]) >= 2  # the debtor's one-time certificate and the signer CA
+    assert len(dss["/CRLs"]) == 1  # the signer CA's CRL
     report = pdfsig(signed)
-    assert report.count("Signature is Valid.") == 2
+    assert report.count("Signature is Valid.") == 3
     assert "E=hugo.lefevre@example.org,CN=M. Hugo Lefèvre" in report
-    assert report.rstrip().split("Signature #2:")[1].count("Total document signed") == 1
+    seal_block = next(b for b in report.split("Signature #") if "Name: AmiableSeal" in b)
+    assert "Total document signed" in seal_block
+    independent_validators_accept(signed)
     qpdf_check(signed)
 
     # the agreement is the issued one, byte for byte; evidence inside, signed by the debtor
@@ -404,11 +418,13 @@ def test_a_complete_signature(debtor: Debtor, mailbox: Mailbox, hooks: Hooks, li
     text = pdf_text(signed)
     assert "Bon pour accord" in text
     assert "Dossier de preuve de la signature électronique" in text
-    reader = PdfFileReader(io.BytesIO(signed))
     names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     embedded = json.loads(names[1].get_object()["/EF"]["/F"].get_object().data)
     assert names[0] == "dossier-de-preuve.json"
     assert reader.root["/AF"][0].get_object()["/AFRelationship"] == "/Supplement"
+    # ISO 19005-3 §6.8: /AF and the name tree hold the same file specification, by reference
+    assert reader.root["/AF"].raw_get(0) == names.raw_get(1)
+    assert isinstance(names.raw_get(1), generic.IndirectObject)
     assert reader.root.get("/Version") in (None, "/1.7")  # still a PDF/A-3 (PDF 1.7) file
     assert embedded["mention"]["words"] == words
     assert embedded["consent"]["text"] == CONSENT_TEXT

@@ -77,7 +77,7 @@ def test_the_seal_certificate_says_development(keys_dir: Path) -> None:
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
     assert dt.timedelta(days=3650) <= lifetime <= dt.timedelta(days=3660)
     assert isinstance(identity.private_key, rsa.RSAPrivateKey)
-    assert identity.private_key.key_size == 2048
+    assert identity.private_key.key_size == 3072
 
 
 def test_the_root_is_a_ca_that_issued_the_seal_and_travels_in_the_p12(keys_dir: Path) -> None:

@@ -24,7 +24,7 @@ def test_describes_the_certificate_for_the_api(identity: SealIdentity) -> None:
     assert info["serial_number"] == f"{identity.certificate.serial_number:x}"
     assert info["sha256_fingerprint"] == identity.certificate.fingerprint(hashes.SHA256()).hex()
     assert dt.datetime.fromisoformat(info["not_after"]) == identity.certificate.not_valid_after_utc
-    assert info["key"] == "RSA-2048"
+    assert info["key"] == "RSA-3072"
     assert info["development"] is True
 
 
