@@ -7,6 +7,9 @@ Prints, in one run on this machine:
   service  the end-to-end latency of POST /v1/documents for the same one-page letter over
            HTTP (gunicorn, SQLite, blob store, audit trail), and the ratio to the floor;
   scaling  documents per second with 4 concurrent clients over 1;
+  verify   the median time of POST /v1/verify on a genuine one-page sealed letter, and the
+           worst time on the hostile corpus (every forgery of issue 10, and files built to be
+           costly: deep nesting, self-reference, huge counts, a field repeated 1,000 times);
   batches  documents per second for batches of 1,000 and 10,000 relances through the embedded
            worker pool, over twice the floor's rate (two cores), and the peak memory (RSS) of
            each worker process.
@@ -187,6 +190,34 @@ class Service:
         self.process.wait(timeout=30)
 
 
+def verify_times(service: Service) -> tuple[float, float, str]:
+    """(median ms on a genuine letter, worst ms on the hostile corpus, its name)."""
+    from tests import tampering
+
+    document = service.call("POST", "/v1/documents", REQUEST)
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=120)
+    conn.request("GET", document["links"]["pdf"], headers={"Authorization": f"Bearer {KEY}"})
+    genuine = conn.getresponse().read()
+
+    def verify(pdf: bytes) -> None:
+        conn.request("POST", "/v1/verify", body=pdf, headers={
+            "Authorization": f"Bearer {KEY}", "Content-Type": "application/pdf"})
+        response = conn.getresponse()
+        response.read()
+        if response.status not in (200, 422):
+            raise RuntimeError(f"POST /v1/verify answered {response.status}")
+
+    median = median_ms(lambda: verify(genuine), warmup=5)
+    corpus = {name: make(genuine) for name, make in tampering.FORGERIES.items()}
+    corpus.update(tampering.hostile_files(genuine))
+    worst, worst_name = 0.0, ""
+    for name, pdf in corpus.items():
+        elapsed = max(median_ms(lambda pdf=pdf: verify(pdf), runs=3, warmup=1), 0.0)
+        if elapsed > worst:
+            worst, worst_name = elapsed, name
+    return median, worst, worst_name
+
+
 def batch_rate(service: Service, size: int) -> float:
     """Documents per second for one batch of `size` relances, submission to last document."""
     items = []
@@ -241,6 +272,7 @@ def main() -> None:
             latency = median_ms(service.client(), warmup=5)
             one = throughput(service, 1, RUNS)
             four = throughput(service, 4, RUNS)
+            verify_median, verify_worst, worst_name = verify_times(service)
             for size in BATCHES:
                 rates[size] = batch_rate(service, size)
             memory = service.peak_rss_mb()
@@ -255,6 +287,8 @@ def main() -> None:
           "(aim <= 1.3)")
     print(f"  throughput 1 client   {one:6.1f} docs/s")
     print(f"  throughput 4 clients  {four:6.1f} docs/s   ratio {four / one:.2f} (aim >= 1.7)")
+    print(f"  verify genuine letter {verify_median:6.1f} ms   (aim < 150 ms)")
+    print(f"  verify worst hostile  {verify_worst:6.1f} ms   ({worst_name}; aim < 2000 ms)")
     cores = os.cpu_count() or 1
     floor_rate = cores * 1000 / base["total"]
     for size, rate in rates.items():
