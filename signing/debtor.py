@@ -47,6 +47,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
 
 from signing.keys import SealIdentity
+from signing.pdfa import align_info_with_xmp, retag_fonts
 from signing.seal import reserved_signature_bytes
 from signing.signer import KeptKeySigner, to_asn1
 
@@ -78,6 +79,7 @@ def prepare_agreement(agreement: bytes, *, box: tuple[int, int, int, int],
     """``agreement`` with the evidence appended and the two empty signature fields (the
     debtor's in ``box``, x1 y1 x2 y2 in points, on the agreement's last page), unsigned."""
     writer = IncrementalPdfFileWriter(io.BytesIO(agreement))
+    align_info_with_xmp(writer)
     last_page = int(writer.root["/Pages"]["/Count"]) - 1
     _attach_json(writer, evidence_json, attached_at)
     _append_page(writer, evidence_page)
@@ -98,6 +100,7 @@ def sign_agreement(certified: bytes, identity: SealIdentity, *, signer_name: str
     the signature carries an RFC 3161 token (B-T); ``timestamp_allowance`` is the room to
     reserve for it (`Sealer.timestamp_allowance`)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(certified))
+    align_info_with_xmp(writer)
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
         reason=REASON, name=signer_name,
@@ -122,6 +125,7 @@ def add_debtor_validation_data(signed: bytes, identity_chain: list[x509.Certific
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
     debtor = next(s for s in reader.embedded_signatures if s.field_name == FIELD_NAME)
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    align_info_with_xmp(writer)
     DocumentSecurityStore.supply_dss_in_writer(
         writer, debtor.pkcs7_content,
         certs=[to_asn1(c) for c in identity_chain],
@@ -141,6 +145,7 @@ class _PdfPage(content.PdfContent):
     def render(self) -> bytes:
         xobject = self._ensure_writer.import_page_as_xobject(
             PdfFileReader(io.BytesIO(self._pdf), strict=False), page_ix=0)
+        retag_fonts(xobject)
         self.resources.xobject["/Bloc"] = xobject
         x1, y1, x2, y2 = xobject.get_object()["/BBox"]
         self.box = BoxConstraints(width=abs(x2 - x1), height=abs(y2 - y1))
@@ -186,6 +191,7 @@ def _append_page(writer: IncrementalPdfFileWriter, page_pdf: bytes) -> None:
     """Append the first page of ``page_pdf`` as a new last page, drawn as a form XObject."""
     source = PdfFileReader(io.BytesIO(page_pdf), strict=False)
     xobject = writer.import_page_as_xobject(source, 0)
+    retag_fonts(xobject)
     width, height = _page_size(page_pdf)
     page = generic.DictionaryObject({
         pdf_name("/Type"): pdf_name("/Page"),

@@ -49,6 +49,7 @@ from signing.errors import (
     SealUnavailableError,
 )
 from signing.keys import CertificateInfo
+from signing.pdfa import align_info_with_xmp
 from signing.signer import to_asn1
 from signing.tokens import TimestampToken, signature_timestamp
 
@@ -236,6 +237,7 @@ class Sealer:
             raise InvalidPdfError(f"not a readable PDF: {exc}") from exc
         if writer.prev.encrypted:
             raise InvalidPdfError("the PDF is encrypted; seal it before encrypting it")
+        align_info_with_xmp(writer)
         long_term = self._level in LONG_TERM_LEVELS
         certify = not _has_signature(writer.prev)
         metadata = signers.PdfSignatureMetadata(

@@ -77,3 +77,81 @@ def independent_validators_object(pdf: bytes) -> bool:
         "Total document signed" in b for b in blocks)
     mutool_ok = "Digest error" not in mutool and "unchanged since signing" in mutool
     return not (pdfsig_ok and mutool_ok)
+
+
+def pdfa_problems(pdf: bytes) -> list[str]:
+    """What veraPDF would object to among the rules a signed file can break, checked by hand:
+    Info and XMP agree on producer and dates (ISO 19005-3 §6.6.2.3.1), associated files are
+    the name tree's own file specifications (§6.8), distinct font subsets have distinct tags
+    (ISO 32000-1 §9.6.4), and the file does not claim PDF 2.0."""
+    import datetime as dt
+    import hashlib
+    import io
+
+    from lxml import etree
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    problems: list[str] = []
+    if not pdf.startswith(b"%PDF-1.") or str(reader.root.get("/Version", "/1.7")) >= "/2":
+        problems.append("claims PDF 2.0")
+    info = reader.trailer["/Info"] if "/Info" in reader.trailer else {}  # noqa: SIM401 (no .get)
+    if "/Metadata" in reader.root:
+        xmp = etree.fromstring(reader.root["/Metadata"].data)
+        values = {etree.QName(k).localname: v for el in xmp.iter() for k, v in el.attrib.items()}
+        values.update({etree.QName(el).localname: (el.text or "").strip() for el in xmp.iter()
+                       if isinstance(el.tag, str) and (el.text or "").strip()})
+
+        def same_moment(info_key: str, xmp_key: str) -> None:
+            if info_key not in info:
+                return
+            mine = generic.parse_pdf_date(str(info[info_key]))
+            theirs_text = values.get(xmp_key)
+            if theirs_text is None:
+                problems.append(f"Info {info_key} without XMP {xmp_key}")
+                return
+            theirs = dt.datetime.fromisoformat(theirs_text.replace("Z", "+00:00"))
+            if len(theirs_text) == 10:
+                if mine.date() != theirs.date():
+                    problems.append(f"{info_key} {mine} != {xmp_key} {theirs_text}")
+            elif mine.replace(tzinfo=mine.tzinfo or dt.UTC) != theirs.replace(
+                    tzinfo=theirs.tzinfo or dt.UTC):
+                problems.append(f"{info_key} {mine} != {xmp_key} {theirs_text}")
+
+        if "/Producer" in info and str(info["/Producer"]) != values.get("Producer"):
+            problems.append(f"Producer {info['/Producer']!s} != XMP {values.get('Producer')}")
+        same_moment("/CreationDate", "CreateDate")
+        same_moment("/ModDate", "ModifyDate")
+    if "/AF" in reader.root:
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+        specs = {names.raw_get(i) for i in range(1, len(names), 2)}
+        af = reader.root["/AF"]
+        for i in range(len(af)):
+            if af.raw_get(i) not in specs:
+                problems.append("an /AF entry is not the name tree's file specification")
+
+    programs: dict[str, set[str]] = {}
+    seen: set[object] = set()
+    stack: list[object] = [reader.root]
+    while stack and len(seen) < 200_000:
+        obj = stack.pop()
+        if isinstance(obj, generic.IndirectObject):
+            if obj.reference in seen:
+                continue
+            seen.add(obj.reference)
+            obj = obj.get_object()
+        if isinstance(obj, generic.DictionaryObject):
+            base = str(obj.get("/BaseFont", "")) if obj.get("/Type") == "/Font" else ""
+            descriptor = obj["/FontDescriptor"] if base and "/FontDescriptor" in obj else None
+            if descriptor is not None and "+" in base:
+                for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                    if key in descriptor:
+                        programs.setdefault(base, set()).add(
+                            hashlib.sha256(descriptor[key].data).hexdigest())
+            stack.extend(obj.raw_get(k) for k in obj if k not in ("/Parent", "/P"))
+        elif isinstance(obj, generic.ArrayObject):
+            stack.extend(obj.raw_get(i) for i in range(len(obj)))
+    problems += [f"{len(p)} different subsets named {name}" for name, p in programs.items()
+                 if len(p) > 1]
+    return problems

@@ -30,7 +30,13 @@ from signing.keys import load_certificates
 from signing.signer_ca import signer_ca_path
 from tests import tampering
 from tests.conftest import load_example
-from tests.pdf_checks import independent_validators_accept, pdf_text, pdfsig, qpdf_check
+from tests.pdf_checks import (
+    independent_validators_accept,
+    pdf_text,
+    pdfa_problems,
+    pdfsig,
+    qpdf_check,
+)
 from tests.signature_requests.conftest import (
     PROXY,
     WEBHOOK_SECRET,
@@ -410,6 +416,7 @@ def test_a_complete_signature(debtor: Debtor, mailbox: Mailbox, hooks: Hooks, li
     seal_block = next(b for b in report.split("Signature #") if "Name: AmiableSeal" in b)
     assert "Total document signed" in seal_block
     independent_validators_accept(signed)
+    assert pdfa_problems(signed) == []
     qpdf_check(signed)
 
     # the agreement is the issued one, byte for byte; evidence inside, signed by the debtor

@@ -16,7 +16,7 @@ from service.config import Settings
 from service.renewal import renew_archive_timestamps
 from tests import tampering
 from tests.conftest import MASTER_KEY, load_example
-from tests.pdf_checks import independent_validators_accept
+from tests.pdf_checks import independent_validators_accept, pdfa_problems
 
 HEADERS = {"Authorization": f"Bearer {MASTER_KEY}"}
 LEVELS = {"B-T": {"pki_seal": False, "lta": True}, "B-LT": {"pki_seal": True, "lta": False},
@@ -62,6 +62,7 @@ def test_each_level_is_authentic_and_its_forgeries_are_not(level_app: tuple[str,
     assert result["document"]["id"] == body["id"]
     assert result["signatures"][0]["level"] == level
     independent_validators_accept(pdf, validation_data_after=level != "B-T")
+    assert pdfa_problems(pdf) == []
 
     for name in ("replaced page", "info title", "annotation", "self-signed seal", "byte flip"):
         forged = tampering.FORGERIES[name](pdf)
@@ -94,5 +95,6 @@ def test_a_renewed_file_and_the_copy_before_it_are_authentic(
     assert [s["kind"] for s in _verify(client, renewed)["signatures"]].count(
         "document_timestamp") == 2
     independent_validators_accept(renewed, validation_data_after=True)
+    assert pdfa_problems(renewed) == []
     # and a title changed after the renewal is caught
     assert _verify(client, tampering.change_info_title(renewed))["verdict"] == "modified"

@@ -14,7 +14,11 @@ from flask.testing import FlaskClient
 
 from tests import tampering
 from tests.conftest import MASTER_KEY, load_example
-from tests.pdf_checks import independent_validators_accept, independent_validators_object
+from tests.pdf_checks import (
+    independent_validators_accept,
+    independent_validators_object,
+    pdfa_problems,
+)
 
 HEADERS = {"Authorization": f"Bearer {MASTER_KEY}"}
 FORGERIES = {**tampering.FORGERIES, "xmp title": tampering.change_xmp_title}
@@ -57,6 +61,7 @@ def test_the_genuine_file_is_authentic(client: FlaskClient,
     page = _page(client, pdf)
     assert 'class="verdict ok"' in page.get_data(as_text=True)
     independent_validators_accept(pdf)
+    assert pdfa_problems(pdf) == []
 
 
 @pytest.mark.parametrize("name", sorted(FORGERIES))
