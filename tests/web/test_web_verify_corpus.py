@@ -6,11 +6,15 @@ from __future__ import annotations
 import io
 import logging
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tests import tampering
 from tests.conftest import MASTER_KEY, load_example
@@ -62,6 +66,12 @@ def test_the_genuine_file_is_authentic(client: FlaskClient,
     assert 'class="verdict ok"' in page.get_data(as_text=True)
     independent_validators_accept(pdf)
     assert pdfa_problems(pdf) == []
+    # the creation date is the day it was issued, not the date its figures are computed at
+    info = PdfFileReader(io.BytesIO(pdf), strict=False).trailer["/Info"]
+    created = generic.parse_pdf_date(str(info["/CreationDate"])).date()
+    issued = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
+    assert created == issued.astimezone(ZoneInfo("Europe/Paris")).date()
+    assert created.isoformat() != load_example("mise-en-demeure-company").get("as_of")
 
 
 @pytest.mark.parametrize("name", sorted(FORGERIES))
