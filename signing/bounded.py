@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from signing.errors import PdfTooComplexError
+from signing.errors import InvalidPdfError, NoSignatureError, PdfTooComplexError
 from signing.validation import PdfInspection, inspect_pdf
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -54,6 +54,12 @@ def _inspect(pdf: bytes, roots_der: list[bytes]) -> PdfInspection:
         return inspect_pdf(pdf, roots)
     except MemoryError:
         raise PdfTooComplexError("checking this PDF needs more memory than allowed") from None
+    except (InvalidPdfError, NoSignatureError):
+        raise
+    except Exception as exc:
+        # A parser path nobody listed (zlib, NotImplementedError for an exotic feature, …):
+        # the file is still the caller's problem, not a server fault (issue 11.8).
+        raise InvalidPdfError(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
 
 
 class BoundedValidator:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
@@ -23,6 +24,7 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 
 _SUBSET = re.compile(r"^/?[A-Z]{6}\+")
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
+_PLACEHOLDER_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def align_info_with_xmp(writer: IncrementalPdfFileWriter) -> None:
@@ -39,19 +41,10 @@ def align_info_with_xmp(writer: IncrementalPdfFileWriter) -> None:
         changed = True
     if "/ModDate" not in info:
         # any value: pyHanko overwrites it with the same moment as the XMP's
-        info[pdf_name("/ModDate")] = generic.pdf_date(_creation_or_epoch(info))
+        info[pdf_name("/ModDate")] = generic.pdf_date(_PLACEHOLDER_DATE)
         changed = True
     if changed and isinstance(info_ref, generic.IndirectObject):
         writer.mark_update(info_ref)
-
-
-def _creation_or_epoch(info: generic.DictionaryObject):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
-    try:
-        return generic.parse_pdf_date(str(info["/CreationDate"]))
-    except (KeyError, ValueError):
-        return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def _get(holder: generic.PdfObject | None, key: str) -> generic.PdfObject | None:

@@ -85,4 +85,5 @@ def test_document_status_page(client: Any, issued: tuple[dict[str, Any], bytes])
     text = page.get_data(as_text=True)
     assert body["sha256"] in text
     assert "Menuiserie" not in text  # the public page shows no party data
+    assert "verdict ok" not in text  # green is for an uploaded file found authentic only
     assert client.get("/verify/doc_unknown").status_code == 404

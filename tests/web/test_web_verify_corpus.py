@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import random
 import re
 from datetime import datetime
 from typing import Any
@@ -186,3 +187,24 @@ def test_the_public_page_is_rate_limited_per_address(
     assert "Trop de vérifications" in refused.get_data(as_text=True)
     assert refused.headers["Retry-After"] == "600"
     assert _page(client, genuine[1], "203.0.113.10").status_code == 200  # another address
+
+
+def test_random_damage_is_never_authentic_nor_a_500(
+        client: FlaskClient, genuine: tuple[dict[str, Any], bytes]) -> None:
+    """Bytes changed or cut at random places (a fixed seed, so a failure can be replayed)."""
+    pdf = genuine[1]
+    rng = random.Random(20261203)
+    copies = []
+    for _ in range(40):
+        data = bytearray(pdf)
+        for _ in range(rng.randint(1, 3)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        copies.append(bytes(data))
+    copies += [pdf[: rng.randrange(1, len(pdf) - 1)] for _ in range(10)]
+    for data in copies:
+        if data == pdf:
+            continue
+        response = _verify(client, data)
+        assert response.status_code in {200, 422}, response.get_json()
+        if response.status_code == 200:
+            assert response.get_json()["verdict"] != "authentic"
