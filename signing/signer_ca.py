@@ -106,8 +106,9 @@ class SignerCA:
             .sign(self.key, hashes.SHA256())
         )
 
-    def issue_one_time(self, name: str, email: str) -> SealIdentity:
-        """A fresh key and a certificate for this signer, as an identity to sign once with."""
+    def issue_one_time(self, name: str, email: str, crl_url: str | None = None) -> SealIdentity:
+        """A fresh key and a certificate for this signer, as an identity to sign once with;
+        ``crl_url`` is where `crl` is published (the certificate's distribution point)."""
         now = dt.datetime.now(dt.UTC)
         key = rsa.generate_private_key(public_exponent=65537, key_size=_KEY_BITS)
         subject = x509.Name([
@@ -134,8 +135,13 @@ class SignerCA:
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
                 critical=False)
-            .sign(self.key, hashes.SHA256())
         )
+        if crl_url:
+            certificate = certificate.add_extension(x509.CRLDistributionPoints([
+                x509.DistributionPoint(full_name=[x509.UniformResourceIdentifier(crl_url)],
+                                       relative_name=None, reasons=None, crl_issuer=None)]),
+                critical=False)
+        certificate = certificate.sign(self.key, hashes.SHA256())
         return SealIdentity(private_key=key, certificate=certificate,
                             chain=(self.certificate,), info=CertificateInfo.of(certificate))
 

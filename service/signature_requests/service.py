@@ -46,6 +46,8 @@ from signing.debtor import (
 )
 from signing.signer_ca import SignerCA
 
+SIGNER_CA_CRL_PATH = "/signer-ca.crl"  # where the CRL of the debtors' CA is published
+
 PARIS = ZoneInfo("Europe/Paris")
 # Only a qualified signature is presumed equivalent to a handwritten one (décret 2017-1416,
 # eIDAS art. 25.2): the text says the signature binds, never that it "has the same value".
@@ -373,7 +375,8 @@ class SignatureService:
             evidence_page=self.renderer.page(evidence), attached_at=utcnow())
         certified = self.sealer.seal(prepared, field_name=CERTIFICATION_FIELD_NAME,
                                      reason="Acte certifié par l'organisation avant signature")
-        identity = self.ca.issue_one_time(row.signer_name, row.signer_email)
+        identity = self.ca.issue_one_time(row.signer_name, row.signer_email,
+                                          crl_url=f"{self.public_url}{SIGNER_CA_CRL_PATH}")
         certificate = identity.info.as_dict()
         debtor_signed = sign_agreement(
             certified, identity, signer_name=row.signer_name, signature_block=block,

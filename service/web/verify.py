@@ -15,12 +15,15 @@ import time
 from collections import deque
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from service.db import Document
 from service.errors import BadRequest, Unprocessable
 from service.page_images import page_images
+from service.signature_requests import signatures
 from service.signature_requests.clientip import client_ip, parse_networks
+from service.signature_requests.service import SIGNER_CA_CRL_PATH
 from service.trust import trust_roots
 from service.verification import Verification, verify
 from service.web.api import api
@@ -188,6 +191,16 @@ def _revision_bytes(pdf: bytes, result: Verification) -> bytes:
     matched = [s for s in result.signatures if s.revision == result.matched_revision
                and s.signed_revision_end is not None]
     return pdf[:matched[-1].signed_revision_end] if matched else pdf
+
+
+@bp.get(SIGNER_CA_CRL_PATH)
+def signer_ca_crl() -> Response:
+    """The CRL of the CA that certifies debtors' one-time keys (their distribution point)."""
+    crl = signatures(current_app).ca.crl()
+    response = Response(crl.public_bytes(serialization.Encoding.DER),
+                        mimetype="application/pkix-crl")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @bp.get("/verify/<doc_id>")

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from cryptography import x509
 from flask.testing import FlaskClient
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -410,6 +411,9 @@ def test_a_complete_signature(debtor: Debtor, mailbox: Mailbox, hooks: Hooks, li
     dss = reader.root["/DSS"]
     assert len(dss["/Certs"]) >= 2  # the debtor's one-time certificate and the signer CA
     assert len(dss["/CRLs"]) == 1  # the signer CA's CRL
+    published = x509.load_der_x509_crl(api("GET", "/signer-ca.crl").data)  # its distribution point
+    ca_cert = load_certificates(signer_ca_path(live.keys_dir))[0]
+    assert published.is_signature_valid(ca_cert.public_key())  # type: ignore[arg-type]
     report = pdfsig(signed)
     assert report.count("Signature is Valid.") == 3
     assert "E=hugo.lefevre@example.org,CN=M. Hugo Lefèvre" in report

@@ -51,7 +51,11 @@ def test_a_key_left_unencrypted_by_an_earlier_version_is_encrypted_on_load(
 
 def test_one_time_certificates_and_the_crl(tmp_path: Path) -> None:
     ca = SignerCA.load(tmp_path, "pw")
-    identity = ca.issue_one_time("Mme Louise Martin", "louise@example.org")
+    identity = ca.issue_one_time("Mme Louise Martin", "louise@example.org",
+                                 crl_url="https://amiable.test/signer-ca.crl")
+    points = identity.certificate.extensions.get_extension_for_class(
+        x509.CRLDistributionPoints).value
+    assert points[0].full_name[0].value == "https://amiable.test/signer-ca.crl"
     assert identity.certificate.public_key().key_size == 3072  # type: ignore[union-attr]
     ca.certificate.public_key().verify(  # type: ignore[union-attr]
         identity.certificate.signature, identity.certificate.tbs_certificate_bytes,
