@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 import time
-from collections import deque
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
-from service.db import Document
+from service import ratelimit
+from service.db import Document, utcnow
 from service.errors import BadRequest, Unprocessable
 from service.page_images import page_images
 from service.signature_requests import signatures
@@ -41,32 +40,10 @@ KIND_FR = {"relance": "Relance", "mise_en_demeure": "Mise en demeure",
 MAX_PDF_BYTES = 25 * 1024 * 1024  # a sealed letter is ~30 kB; room for scans and annexes
 PAGE_CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-# Public uploads per client address: a person checks a few files; a verification costs up to
-# a few seconds of a worker process. (`AMIABLE_VERIFY_RATE` in app.config: (count, seconds))
+# Public uploads per client address, counted in the database for every worker: a person checks
+# a few files; a verification costs up to a few seconds of a worker process.
+# (`AMIABLE_VERIFY_RATE` in app.config: (count, seconds))
 DEFAULT_RATE = (20, 600)
-
-
-class SlidingWindow:
-    """At most `count` events per key in any `seconds`; one per process (each gunicorn worker
-    counts its own, so the real limit is at most workers × count)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._events: dict[str, deque[float]] = {}
-
-    def allow(self, key: str, count: int, seconds: float) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._events) > 10_000:  # forget idle addresses, keep memory bounded
-                self._events = {k: v for k, v in self._events.items()
-                                if v and v[-1] > now - seconds}
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - seconds:
-                events.popleft()
-            if len(events) >= count:
-                return False
-            events.append(now)
-            return True
 
 
 def _validator() -> BoundedValidator:
@@ -137,12 +114,11 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _rate_limited() -> bool:
-    extensions = current_app.extensions
-    window: SlidingWindow = extensions.setdefault("amiable_verify_window", SlidingWindow())
+    services = current_app.extensions["amiable"]
     count, seconds = current_app.config.get("AMIABLE_VERIFY_RATE", DEFAULT_RATE)
-    proxies = parse_networks(current_app.extensions["amiable"].settings.trusted_proxies)
+    proxies = parse_networks(services.settings.trusted_proxies)
     address = client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), proxies)
-    return not window.allow(address, count, seconds)
+    return not ratelimit.allow(services.db, "verify", address, count, seconds, utcnow())
 
 
 def _data_uris(pdf: bytes) -> list[str]:

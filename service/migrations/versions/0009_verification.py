@@ -1,4 +1,5 @@
-"""signature requests remember the revision their final seal signed, to be recognised
+"""signature requests remember the revision their final seal signed, to be recognised;
+a table of per-address counters for the public verification page
 
 Revision ID: 0009_verification
 Revises: 0005
@@ -24,9 +25,16 @@ def upgrade() -> None:
     # (A B-LT/B-LTA signed file made before this revision is still found by its own hash.)
     op.execute("UPDATE signature_requests SET signed_revision_sha256 = signed_pdf_sha256 "
                "WHERE signed_pdf_sha256 IS NOT NULL")
+    op.create_table(
+        "rate_windows",
+        sa.Column("key", sa.String(length=64), primary_key=True),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("rate_windows")
     with op.batch_alter_table("signature_requests") as table:
         table.drop_index("ix_signature_requests_signed_pdf_sha256")
         table.drop_index("ix_signature_requests_signed_revision_sha256")
