@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import HistoricalResolver
 from pyhanko.sign.diff_analysis import (
     CatalogModificationRule,
@@ -69,7 +70,9 @@ def _xmp_facts(resolver: HistoricalResolver) -> Counter[tuple[str, str]] | None:
     if not isinstance(stream, generic.StreamObject):
         return Counter({("", "not a stream"): 1})
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    root = etree.fromstring(stream.data, parser=parser)
+    # pyHanko's decoding limits for XMP (a few MB), not the generic 256 MB: a compressed bomb
+    # in place of the metadata must cost little (issue 10.4)
+    root = etree.fromstring(stream.read_data(DecodePurpose.XMP_METADATA), parser=parser)
     facts: Counter[tuple[str, str]] = Counter()
     for element in root.iter():
         if not isinstance(element.tag, str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zlib
 from collections.abc import Callable
 
 from cryptography import x509
@@ -327,6 +328,20 @@ def many_revisions(genuine: bytes, count: int = 60) -> bytes:
     return pdf
 
 
+def metadata_bomb(genuine: bytes) -> bytes:
+    """New XMP metadata after the seal: 1.5 MB of Deflate that decodes to 1.5 GB of zeros."""
+    compressor = zlib.compressobj(9)
+    chunk = b"\0" * (1 << 20)
+    data = b"".join(compressor.compress(chunk) for _ in range(1500)) + compressor.flush()
+    writer = IncrementalPdfFileWriter(io.BytesIO(genuine), strict=False)
+    stream = generic.StreamObject({
+        pdf_name("/Type"): pdf_name("/Metadata"), pdf_name("/Subtype"): pdf_name("/XML"),
+        pdf_name("/Filter"): pdf_name("/FlateDecode")}, encoded_data=data)
+    writer.root["/Metadata"] = writer.add_object(stream)
+    writer.update_root()
+    return _write(writer)
+
+
 def hostile_files(genuine: bytes) -> dict[str, bytes]:
     return {
         "deeply nested": deeply_nested(),
@@ -334,4 +349,5 @@ def hostile_files(genuine: bytes) -> dict[str, bytes]:
         "huge count": huge_count(),
         "field repeated 1000 times": repeated_field(genuine),
         "60 revisions": many_revisions(genuine),
+        "metadata bomb": metadata_bomb(genuine),
     }

@@ -164,6 +164,10 @@ def test_hostile_files_are_refused_with_a_message(
         client: FlaskClient, genuine: tuple[dict[str, Any], bytes]) -> None:
     for name, pdf in tampering.hostile_files(genuine[1]).items():
         response = _verify(client, pdf)
+        if name == "metadata bomb":  # decoded within pyHanko's XMP limits: an unexplained change
+            assert response.status_code == 200
+            assert response.get_json()["verdict"] == "modified"
+            continue
         assert response.status_code == 422, name
         error = response.get_json()["error"]
         assert error["code"] in {"pdf_too_complex", "not_a_pdf"}, (name, error)
