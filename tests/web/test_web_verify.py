@@ -28,6 +28,7 @@ def test_an_issued_document_is_recognised(client: Any, auth: dict[str, str],
                                           issued: tuple[dict[str, Any], bytes]) -> None:
     body, pdf = issued
     result = _verify(client, auth, pdf).get_json()
+    assert result["verdict"] == "authentic"
     assert result["intact"] is True
     assert result["trusted"] is True
     assert result["issued_by_amiable"] is True
@@ -41,6 +42,7 @@ def test_an_issued_document_is_recognised(client: Any, auth: dict[str, str],
 def test_a_tampered_copy_says_so(client: Any, auth: dict[str, str],
                                  issued: tuple[dict[str, Any], bytes]) -> None:
     result = _verify(client, auth, tamper(issued[1])).get_json()
+    assert result["verdict"] == "invalid"
     assert result["intact"] is False
     assert result["issued_by_amiable"] is False
 
