@@ -342,6 +342,22 @@ def metadata_bomb(genuine: bytes) -> bytes:
     return _write(writer)
 
 
+def at_the_caps(genuine: bytes) -> bytes:
+    """As costly as a file may be and still be examined: 8 signatures (the genuine seal and
+    7 self-signed ones, each visible), 30 revisions."""
+    identity = _self_signed("Signataire", None)
+    pdf = genuine
+    for i in range(7):
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        signer = signers.PdfSigner(
+            signers.PdfSignatureMetadata(field_name=f"Signature{i}", md_algorithm="sha256"),
+            KeptKeySigner(identity),
+            new_field_spec=fields.SigFieldSpec(f"Signature{i}", on_page=0,
+                                               box=(20 + 70 * i, 20, 80 + 70 * i, 60)))
+        pdf = many_revisions(signer.sign_pdf(writer, output=io.BytesIO()).getvalue(), 3)
+    return pdf
+
+
 def hostile_files(genuine: bytes) -> dict[str, bytes]:
     return {
         "deeply nested": deeply_nested(),
@@ -350,4 +366,7 @@ def hostile_files(genuine: bytes) -> dict[str, bytes]:
         "field repeated 1000 times": repeated_field(genuine),
         "60 revisions": many_revisions(genuine),
         "metadata bomb": metadata_bomb(genuine),
+        "at the caps": at_the_caps(genuine),
     }
+"""Each is refused (422) but the last two, examined within the limits: never authentic."""
+EXAMINED = frozenset({"metadata bomb", "at the caps"})

@@ -164,9 +164,9 @@ def test_hostile_files_are_refused_with_a_message(
         client: FlaskClient, genuine: tuple[dict[str, Any], bytes]) -> None:
     for name, pdf in tampering.hostile_files(genuine[1]).items():
         response = _verify(client, pdf)
-        if name == "metadata bomb":  # decoded within pyHanko's XMP limits: an unexplained change
+        if name in tampering.EXAMINED:  # within the limits: examined, and not authentic
             assert response.status_code == 200
-            assert response.get_json()["verdict"] == "modified"
+            assert response.get_json()["verdict"] in {"modified", "invalid"}, name
             continue
         assert response.status_code == 422, name
         error = response.get_json()["error"]
