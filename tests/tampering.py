@@ -368,5 +368,5 @@ def hostile_files(genuine: bytes) -> dict[str, bytes]:
         "metadata bomb": metadata_bomb(genuine),
         "at the caps": at_the_caps(genuine),
     }
-"""Each is refused (422) but the last two, examined within the limits: never authentic."""
+# Each hostile file is refused (422) but these, examined within the limits: never authentic.
 EXAMINED = frozenset({"metadata bomb", "at the caps"})
