@@ -17,7 +17,8 @@ import multiprocessing
 import os
 import resource
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
@@ -34,6 +35,11 @@ DEFAULT_MEMORY_BYTES = 768 * 1024 * 1024
 # Starting the workers (a fork server, then pyHanko imported) takes a second or two on an
 # idle machine: waited for apart, so it never counts against a file's time limit.
 _START_TIMEOUT_SECONDS = 120.0
+QUEUE_TIMEOUT_SECONDS = 30.0
+
+
+class VerifierBusyError(Exception):
+    """No worker became free in time (HTTP 503: retry later)."""
 
 
 def _start_worker(memory_bytes: int) -> None:
@@ -80,6 +86,7 @@ class BoundedValidator:
         for attempt in range(2):
             pool = self._current_pool()
             future = pool.submit(_inspect, pdf, roots_der)
+            self._wait_for_a_worker(future)
             try:
                 return future.result(timeout=self.timeout)
             except FutureTimeout:
@@ -92,6 +99,16 @@ class BoundedValidator:
                 if attempt:
                     raise PdfTooComplexError("checking this PDF exceeded the limits") from None
         raise AssertionError("unreachable")
+
+    def _wait_for_a_worker(self, future: Future[PdfInspection]) -> None:
+        """Wait while the file is queued behind others: the time limit is for the check
+        itself, so a genuine file is not refused because hostile ones came first."""
+        deadline = time.monotonic() + QUEUE_TIMEOUT_SECONDS
+        while not (future.running() or future.done()):
+            if time.monotonic() > deadline:
+                future.cancel()
+                raise VerifierBusyError("every verification worker is busy; try again shortly")
+            time.sleep(0.005)
 
     def close(self) -> None:
         with self._lock:

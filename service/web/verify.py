@@ -26,10 +26,11 @@ from service.signature_requests.service import SIGNER_CA_CRL_PATH
 from service.trust import trust_roots
 from service.verification import Verification, verify
 from service.web.api import api
+from service.web.errors import error_response
 from service.web.schemas import ErrorOut, VerificationOut
 from service.workspaces import DEFAULT_WORKSPACE, visible_to
 from signing import MODIFICATIONS_IN_WORDS, InvalidPdfError
-from signing.bounded import BoundedValidator
+from signing.bounded import BoundedValidator, VerifierBusyError
 from signing.errors import PdfTooComplexError
 from signing.validation import MAX_REVISIONS, MAX_SIGNATURES
 
@@ -84,7 +85,7 @@ def _refusal(exc: InvalidPdfError) -> tuple[str, str]:
                body_media_type="application/pdf",
                summary="Check a PDF: is it exactly a file Amiable issued?",
                responses={200: VerificationOut, 400: ErrorOut, 401: ErrorOut, 413: ErrorOut,
-                          422: ErrorOut})
+                          422: ErrorOut, 503: ErrorOut})
 def verify_api() -> Response:
     request.max_content_length = MAX_PDF_BYTES
     if request.mimetype != "application/pdf":
@@ -97,6 +98,10 @@ def verify_api() -> Response:
     except InvalidPdfError as exc:
         code, message = _refusal(exc)
         raise Unprocessable(message, code=code) from None
+    except VerifierBusyError as exc:
+        busy = error_response(503, "verification_busy", str(exc))
+        busy.headers["Retry-After"] = "30"
+        return busy
     document = result.document
     visible = document is None or visible_to(
         g.caller, getattr(document, "workspace", DEFAULT_WORKSPACE))
@@ -145,6 +150,9 @@ def verify_upload() -> Response:
         return _page("verify/form.html", 400, error="Choisissez un fichier PDF à vérifier.")
     try:
         result = _check(pdf, "page")
+    except VerifierBusyError:
+        return _page("verify/form.html", 503, error=(
+            "Le service de vérification est très sollicité : réessayez dans une minute."))
     except PdfTooComplexError:
         return _page("verify/form.html", 422, error=(
             "Ce fichier est trop complexe pour être vérifié (trop de révisions, de signatures "
