@@ -180,7 +180,12 @@ class Service:
             except (OSError, ValueError):
                 continue
             parent = int(fields["PPid"])
+            try:  # the verification pool's fork server and the workers it forks
+                forked = b"forkserver" in (status.parent / "cmdline").read_bytes()
+            except OSError:
+                forked = False
             role = ("server master" if pid == master else
+                    "verification worker" if forked else
                     "http worker/pool manager" if parent == master else "batch worker")
             peaks[f"{role} {pid}"] = int(fields["VmHWM"].split()[0]) / 1024
         return peaks
