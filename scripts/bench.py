@@ -181,11 +181,12 @@ class Service:
                 continue
             parent = int(fields["PPid"])
             try:  # the verification pool's fork server and the workers it forks
-                forked = b"forkserver" in (status.parent / "cmdline").read_bytes()
+                command = (status.parent / "cmdline").read_bytes()
             except OSError:
-                forked = False
+                command = b""
             role = ("server master" if pid == master else
-                    "verification worker" if forked else
+                    "verification worker" if b"forkserver" in command else
+                    "multiprocessing tracker" if b"resource_tracker" in command else
                     "http worker/pool manager" if parent == master else "batch worker")
             peaks[f"{role} {pid}"] = int(fields["VmHWM"].split()[0]) / 1024
         return peaks
