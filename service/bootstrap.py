@@ -100,6 +100,7 @@ def build(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     store = blob_store(settings)
     sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given
-    pipeline = Pipeline(sealer)
+    pipeline = Pipeline(sealer, private_dirs=(settings.data_dir, settings.blobs_dir,
+                                              settings.keys_dir))
     documents = DocumentService(db, store, pipeline, settings.public_url)
     return Services(settings, db, store, sealer, pipeline, documents)

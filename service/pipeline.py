@@ -97,8 +97,10 @@ def template_context(request: DocumentRequest, as_of: date, figures: Figures,
 
 
 class Pipeline:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, sealer: Sealer, private_dirs: tuple[Path, ...] = ()) -> None:
         self.sealer = sealer
+        # Folders LibreOffice must never see (the data dir: blobs, keys, database).
+        self.private_dirs = private_dirs
         self.pdf = PdfRenderer()
         self._html: dict[Path, HtmlTemplates] = {}
         self._office_watch = OfficeWatch()
@@ -132,9 +134,10 @@ class Pipeline:
     @cached_property
     def office(self) -> LibreOfficePool:
         """Warm LibreOffice workers, started on the first Word document only."""
-        from service.authoring.libreoffice import LibreOfficePool
+        from service.authoring.libreoffice import LibreOfficePool, PoolSettings
 
-        return LibreOfficePool()
+        hidden = tuple(str(folder.resolve()) for folder in self.private_dirs)
+        return LibreOfficePool(PoolSettings(hidden=hidden))
 
     def seal(self, pdf: bytes) -> bytes:
         return self.sealer.seal(pdf)

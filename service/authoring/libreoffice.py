@@ -162,8 +162,8 @@ class Worker:
         line = _read_line(self.process.stdout, timeout)
         if line is None:
             self.kill()
-            raise ConversionTimeout(f"the Word conversion took more than {timeout:g} s and "
-                                    "was stopped")
+            raise ConversionTimeout(f"the Word conversion did not finish in time (limit "
+                                    f"{timeout:g} s) and was stopped")
         if not line:
             self.kill()
             raise ConversionError("LibreOffice stopped (the document may be too large)")
