@@ -109,7 +109,7 @@ def probe_isolation(settings: PoolSettings) -> None:
         shutil.rmtree(keep, ignore_errors=True)
     if done.returncode != 0:
         why = (done.stdout.strip() or done.stderr.strip() or f"exit {done.returncode}")
-        with contextlib.suppress(ValueError, AttributeError):
+        with contextlib.suppress(ValueError, AttributeError, IndexError, KeyError, TypeError):
             why = json.loads(done.stdout.splitlines()[0])["error"]
         raise IsolationUnavailable(_refusal(why[:300]))
 
