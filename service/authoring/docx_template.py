@@ -19,12 +19,17 @@ import jinja2
 from docx import Document
 from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.authoring import package_guard
 from service.authoring.package_guard import PackageRefused
 from service.rendering.formatting import FILTERS, FilterError
-from service.rendering.html import TemplateError, TemplateSecurityError
+from service.rendering.html import (
+    TEMPLATE_CODE_ERRORS,
+    RenderLimitExceeded,
+    TemplateError,
+    TemplateSecurityError,
+)
+from service.rendering.limits import BoundedSandbox, LimitExceeded
 
 MAX_UNCOMPRESSED = 40 * 1024 * 1024
 MAX_MEMBERS = 2000
@@ -87,7 +92,7 @@ def _refuse_none(value: Any) -> Any:
 
 def docx_environment() -> jinja2.Environment:
     """The sandbox Word templates are filled in: autoescaped (the output is XML)."""
-    env = ImmutableSandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined,
+    env = BoundedSandbox(autoescape=True, undefined=jinja2.StrictUndefined,
                                         finalize=_refuse_none)
     env.filters.update(FILTERS)
     return env
@@ -118,7 +123,11 @@ def fill_docx(data: bytes, context: Mapping[str, Any]) -> bytes:
         template.render(dict(context), jinja_env=docx_environment(), autoescape=True)
     except SecurityError as exc:
         raise TemplateSecurityError(f"forbidden in templates: {exc}") from exc
-    except (jinja2.TemplateError, FilterError) as exc:
+    except LimitExceeded as exc:
+        raise RenderLimitExceeded(str(exc)) from exc
+    except RecursionError as exc:
+        raise RenderLimitExceeded("a macro calls itself too deeply") from exc
+    except (jinja2.TemplateError, FilterError, *TEMPLATE_CODE_ERRORS) as exc:
         raise TemplateError(str(exc)) from exc
     out = io.BytesIO()
     template.save(out)
