@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         batches_api,
         docs,
         errors,
+        headers,
         observability,
         sign,
         staff,
@@ -39,4 +40,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(batches_api.bp)
     observability.register(app)
     errors.register(app)
+    headers.register(app, settings.public_url)
     return app
