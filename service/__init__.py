@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.web import (
         api,
         batches_api,
+        converters,
         docs,
         errors,
         headers,
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     settings = bootstrap.prepare(settings or Settings.from_env())
     app = Flask(__name__)
+    app.url_map.converters["int"] = converters.BoundedIntConverter  # before any route
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["amiable"] = bootstrap.build(settings)
