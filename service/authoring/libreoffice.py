@@ -46,10 +46,6 @@ JAIL_SCRIPT = HERE / "lo_jail.py"
 PROJECT_ROOT = HERE.parent.parent
 START_TIMEOUT = 60.0
 PROBE_TIMEOUT = 20.0
-# Folders LibreOffice never needs; they hold other people's files, sockets and data.
-ALWAYS_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/run", "/srv", "/media",
-                 "/opt", "/var/lib", "/var/backups", "/var/mail", "/var/spool", "/var/log",
-                 "/work", "/etc/ssl/private")
 JAIL_USER = "nobody"
 NAMESPACES = ("--net", "--mount", "--pid", "--fork", "--mount-proc")
 
@@ -72,7 +68,7 @@ class PoolSettings:
     max_conversions: int = 200
     timeout: float = 30.0
     soffice: str = "soffice"
-    # Hidden from LibreOffice besides ALWAYS_HIDDEN: the data dir, its blobs and keys.
+    # Named to the jail as hidden besides all non-system folders: the data dir, blobs, keys.
     hidden: tuple[str, ...] = ()
     memory_bytes: int = 2 * 1024**3  # address space of the worker and its soffice
     unshare: str = "unshare"
@@ -90,7 +86,9 @@ def _jail_identity() -> tuple[list[str], int, int]:
 def jailed(settings: PoolSettings, keep: Path, command: list[str]) -> list[str]:
     """`command` wrapped in the namespaces and lo_jail.py, seeing only `keep`."""
     flags, uid, gid = _jail_identity()
-    hidden = [*ALWAYS_HIDDEN, str(PROJECT_ROOT), *settings.hidden]
+    # lo_jail.py hides all but the system folders; these are named as well, in case one
+    # lives under a visible folder (a data dir in /var/cache, say).
+    hidden = [str(PROJECT_ROOT), *settings.hidden]
     return [shutil.which(settings.unshare) or settings.unshare, *flags, *NAMESPACES,
             SYSTEM_PYTHON, str(JAIL_SCRIPT), str(keep), str(uid), str(gid),
             str(settings.memory_bytes), ":".join(hidden), "--", *command]

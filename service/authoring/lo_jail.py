@@ -5,9 +5,10 @@ Run by Debian's /usr/bin/python3 inside fresh network, mount and PID namespaces
 those namespaces. It then:
 
 1. makes every mount private, so nothing done here is seen outside;
-2. covers each folder to hide (the data dir, the project, /tmp, /home, /root, /run, /srv,
-   /mnt, /opt, /media, /var/lib…) with an empty tmpfs, except the worker's own folder, which
-   is moved back in place;
+2. covers with an empty tmpfs every folder but the system's own (only /usr, /etc, /bin,
+   /lib…, /dev, /proc, /sys and /var/cache stay visible): the data dir, the project, /tmp,
+   /home, /root, /run, /srv, /mnt, /opt, /var/lib and whatever else the machine holds; top-level
+   files are covered with /dev/null; the worker's own folder is then moved back in place;
 3. checks that each hidden folder now reads empty (else it refuses to go on);
 4. sets memory and file-size limits, drops to the unprivileged user (no capabilities, no new
    privileges: it cannot undo the mounts) and runs the UNO worker.
@@ -29,6 +30,23 @@ import subprocess
 import sys
 
 STAGING = "/mnt"
+# What LibreOffice may see: the system, read as an unprivileged user. All else is hidden.
+VISIBLE_TOP = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc",
+               "sys", "var"}
+VISIBLE_VAR = {"cache"}
+ALWAYS_HIDDEN = ("/tmp", "/var/tmp", "/dev/shm", "/etc/ssl/private")
+
+
+def everything_else():
+    """Top-level folders and /var folders outside the allowlists (symlinks are skipped:
+    their targets are listed on their own)."""
+    found = []
+    for parent, visible in (("/", VISIBLE_TOP), ("/var", VISIBLE_VAR)):
+        for name in os.listdir(parent):
+            path = os.path.join(parent, name)
+            if name not in visible and not os.path.islink(path):
+                found.append(path)
+    return found
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a PDF LibreOffice writes; far above any real letter
 
 
@@ -57,8 +75,12 @@ def hide_all(keep, hidden):
     mount("--bind", keep, staged)
     covered = []
     for folder in sorted(set(hidden), key=len):
-        if inside(folder, STAGING) or not os.path.isdir(folder) or any(
-                inside(folder, done) for done in covered):
+        if inside(folder, STAGING) or any(inside(folder, done) for done in covered):
+            continue
+        if os.path.isfile(folder) and not os.path.islink(folder):
+            mount("--bind", "/dev/null", folder)
+            continue
+        if not os.path.isdir(folder) or os.path.islink(folder):
             continue
         mode = "1777" if folder in ("/tmp", "/var/tmp", "/dev/shm") else "0755"
         mount("-t", "tmpfs", "-o", f"size=64m,mode={mode},nosuid,nodev", "tmpfs", folder)
@@ -92,7 +114,8 @@ def main():
     command = sys.argv[split + 1:]
     keep = os.path.realpath(keep)
     try:
-        hide_all(keep, [os.path.realpath(p) for p in hidden.split(":") if p])
+        wanted = [p for p in hidden.split(":") if p] + list(ALWAYS_HIDDEN) + everything_else()
+        hide_all(keep, [os.path.realpath(p) for p in wanted])
         os.chown(keep, int(uid), int(gid))
         drop_privileges(int(uid), int(gid), int(memory))
         os.chdir(keep)
