@@ -4,7 +4,8 @@ Proves the second wall: a template linking a loopback URL or a file of the blob 
 refused at upload (and the URL is never contacted), and when such a file is handed straight
 to the converter, LibreOffice — jailed with no network, the data dir hidden, an unprivileged
 user — neither contacts the URL nor embeds the file. A control conversion outside the jail
-shows the attack is real (LibreOffice does fetch both). If the jail cannot be built, Word
+shows the attack is real (LibreOffice does fetch both). Inside the jail: no route to
+loopback, no data dir, no root, no other process, a memory limit. If the jail cannot be built, Word
 conversion is refused with a message instead of running unconfined.
 """
 
@@ -183,6 +184,7 @@ seen["blob"] = os.path.exists(blob)
 seen["service_env"] = sorted(k for k in os.environ if k.startswith("AMIABLE"))
 seen["umount"] = subprocess.run(["umount", "/tmp"], capture_output=True).returncode
 seen["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+seen["limits"] = [line for line in open("/proc/self/limits") if "address space" in line]
 print(json.dumps(seen))
 """
 
@@ -194,7 +196,7 @@ def test_inside_the_jail_there_is_no_network_no_data_dir_and_no_privilege(
     try:
         (keep / "probe.py").write_text(PROBE)
         port = recorder.server.server_address[1]
-        command = jailed(PoolSettings(hidden=(str(data_dir),)), keep,
+        command = jailed(PoolSettings(hidden=(str(data_dir),), memory_bytes=3 * 1024**3), keep,
                          [SYSTEM_PYTHON, str(keep / "probe.py"), str(port), str(data_dir),
                           str(blob)])
         done = subprocess.run(command, capture_output=True, text=True, timeout=60,
@@ -209,6 +211,7 @@ def test_inside_the_jail_there_is_no_network_no_data_dir_and_no_privilege(
     assert seen["umount"] != 0  # unprivileged: the hiding mounts cannot be undone
     assert seen["pids"] == [1]  # its own PID namespace: no /proc/<service>/environ to read
     assert seen["uid"] != 0
+    assert seen["limits"][0].split()[3:5] == [str(3 * 1024**3)] * 2  # memory bound, soft/hard
 
 
 def test_without_isolation_word_conversion_is_refused_not_run_unconfined() -> None:

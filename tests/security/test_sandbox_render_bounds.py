@@ -5,7 +5,8 @@ Proves that the Jinja2 sandbox caps range(), repetition, formatting widths, grow
 output; that a render with no sandbox hook to stop it (a loop over a plain list) is stopped
 by the time limit; that such errors are template errors, never 500s; and that a published
 template which blows up on one request's data fails that API request with a 422 and that
-batch item alone, the others being made.
+batch item alone, the others being made; and that a Word conversion past its time bound
+is a 422 too.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import pytest
 from flask import Flask
 
 from service import create_app
+from service.authoring.libreoffice import LibreOfficePool, PoolSettings
 from service.batches import worker
 from service.catalog import KIND_ASSETS
 from service.config import Settings
 from service.rendering.html import HtmlTemplates, RenderLimitExceeded, TemplateError
 from service.rendering.limits import RenderTimeout, time_limit
+from tests.authoring.conftest import make_docx
 from tests.conftest import MASTER_KEY, load_example
 
 AUTH = {"Authorization": f"Bearer {MASTER_KEY}"}
@@ -142,3 +145,28 @@ def test_a_batch_item_that_exceeds_a_bound_fails_alone(app: Flask) -> None:
     failed = finished["documents"][1]["error"]
     assert failed["code"] == "render_limit_exceeded"
     assert "repetition is limited" in failed["message"]
+
+
+def test_a_word_conversion_past_its_time_bound_is_a_422(app: Flask) -> None:
+    client = app.test_client()
+    created = client.post("/v1/templates/mise_en_demeure/versions", headers=AUTH, data={
+        "file": (io.BytesIO(make_docx("Mise en demeure : {{ debtor.name }}")), "m.docx")},
+        content_type="multipart/form-data")
+    assert created.status_code == 201, created.get_json()
+    pipeline = app.extensions["amiable"].pipeline
+    tight = LibreOfficePool(PoolSettings(size=1, timeout=0.001))
+    saved = pipeline.__dict__.get("office")
+    pipeline.__dict__["office"] = tight  # the real pool, with a bound no conversion meets
+    try:
+        answer = client.post(f"/v1/templates/mise_en_demeure/versions/"
+                             f"{created.get_json()['version']}/preview", headers=AUTH)
+    finally:
+        tight.close()
+        if saved is None:
+            pipeline.__dict__.pop("office", None)
+        else:
+            pipeline.__dict__["office"] = saved
+    assert answer.status_code == 422, answer.get_json()
+    error = answer.get_json()["error"]
+    assert error["code"] == "render_limit_exceeded"
+    assert "did not finish in time" in error["message"]
