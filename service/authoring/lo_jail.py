@@ -10,8 +10,10 @@ those namespaces. It then:
    /home, /root, /run, /srv, /mnt, /opt, /var/lib and whatever else the machine holds; top-level
    files are covered with /dev/null; the worker's own folder is then moved back in place;
 3. checks that each hidden folder now reads empty (else it refuses to go on);
-4. sets memory and file-size limits, drops to the unprivileged user (no capabilities, no new
-   privileges: it cannot undo the mounts) and runs the UNO worker.
+4. sets memory and file-size limits, drops to the unprivileged user (no capabilities: it
+   cannot undo the mounts) and runs the UNO worker. A service that is not root runs all this
+   in a user namespace, where there is no other user to become: one more user and mount
+   namespace then locks the hiding mounts (they can no longer be unmounted one by one).
 
 Linked images, INCLUDEPICTURE fields or anything else the upload checks missed then fail:
 there is no route to any address (the namespace's only interface, loopback, is down) and no
@@ -30,6 +32,7 @@ import subprocess
 import sys
 
 STAGING = "/mnt"
+UNSHARE = "/usr/bin/unshare"
 # What LibreOffice may see: the system, read as an unprivileged user. All else is hidden.
 VISIBLE_TOP = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc",
                "sys", "var"}
@@ -121,6 +124,11 @@ def main():
         os.chdir(keep)
     except OSError as exc:
         fail(f"jail: {exc}")
+    if int(uid) == 0:
+        # Started by a non-root service inside a user namespace: there is no other user to
+        # become. One more user and mount namespace locks the hiding mounts instead (mounts
+        # inherited from a more privileged namespace cannot be unmounted one by one).
+        command = [UNSHARE, "--user", "--map-root-user", "--mount", "--", *command]
     os.execv(command[0], command)
 
 

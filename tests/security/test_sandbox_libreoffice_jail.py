@@ -12,6 +12,7 @@ conversion is refused with a message instead of running unconfined.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -222,3 +223,57 @@ def test_without_isolation_word_conversion_is_refused_not_run_unconfined() -> No
         assert office.worker_pids() == []
     finally:
         office.close()
+
+
+UNPRIVILEGED_PROBE = r"""
+import ctypes, json, os, socket, sys
+hidden = sys.argv[1]
+libc = ctypes.CDLL(None, use_errno=True)
+seen = {"umount": libc.umount2(b"/root", 0), "errno": ctypes.get_errno(),
+        "secret": os.path.exists(hidden)}
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2).close()
+    seen["connect"] = "connected"
+except OSError as exc:
+    seen["connect"] = type(exc).__name__
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A folder `nobody` can reach (pytest's own are private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="amiable-jail-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_started_by_an_unprivileged_service_the_jail_still_holds(
+        open_tmp: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A service not running as root gets a user namespace instead of a user switch: the
+    # hiding mounts must still not come undone (umount of a locked mount fails: EINVAL).
+    from service.authoring import libreoffice
+
+    secret = open_tmp / "data"
+    secret.mkdir()
+    (secret / "amiable.db").write_text("debtors")
+    keep = open_tmp / "keep"
+    keep.mkdir()
+    (keep / "probe.py").write_text(UNPRIVILEGED_PROBE)
+    for path in (open_tmp, secret, keep):
+        os.chmod(path, 0o755)
+    os.chown(keep, 65534, 65534)
+    monkeypatch.setattr(libreoffice, "_jail_identity", lambda: (["--user", "--map-root-user"],
+                                                                 0, 0))
+    port = str(recorder.server.server_address[1])
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+               *jailed(PoolSettings(hidden=(str(secret),)), keep,
+                       [SYSTEM_PYTHON, str(keep / "probe.py"), str(secret), port])]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert (seen["umount"], seen["errno"]) == (-1, 22)  # EINVAL: a locked mount
+    assert seen["secret"] is False
+    assert seen["connect"] != "connected"
+    assert recorder.requests == []
