@@ -25,6 +25,7 @@ service reports it instead of converting unconfined.
 Kept dependency-free and compatible with the system Python.
 """
 
+import ctypes
 import json
 import os
 import resource
@@ -33,6 +34,7 @@ import sys
 
 STAGING = "/mnt"
 UNSHARE = "/usr/bin/unshare"
+PR_SET_NO_NEW_PRIVS = 38
 # What LibreOffice may see: the system, read as an unprivileged user. All else is hidden.
 VISIBLE_TOP = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc",
                "sys", "var"}
@@ -97,6 +99,13 @@ def hide_all(keep, hidden):
             fail(f"{folder} is still visible inside the jail")
 
 
+def no_new_privileges():
+    # PR_SET_NO_NEW_PRIVS: set-user-id programs (mount, su…) no longer grant anything.
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        fail("could not set no_new_privs")
+
+
 def drop_privileges(uid, gid, memory):
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
@@ -107,6 +116,7 @@ def drop_privileges(uid, gid, memory):
         os.setuid(uid)
         if os.getuid() != uid:
             fail("could not drop privileges")
+    no_new_privileges()
 
 
 def main():

@@ -186,6 +186,7 @@ seen["service_env"] = sorted(k for k in os.environ if k.startswith("AMIABLE"))
 seen["umount"] = subprocess.run(["umount", "/tmp"], capture_output=True).returncode
 seen["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 seen["limits"] = [line for line in open("/proc/self/limits") if "address space" in line]
+seen["no_new_privs"] = [s.split()[1] for s in open("/proc/self/status") if "NoNewPrivs" in s]
 print(json.dumps(seen))
 """
 
@@ -212,6 +213,7 @@ def test_inside_the_jail_there_is_no_network_no_data_dir_and_no_privilege(
     assert seen["umount"] != 0  # unprivileged: the hiding mounts cannot be undone
     assert seen["pids"] == [1]  # its own PID namespace: no /proc/<service>/environ to read
     assert seen["uid"] != 0
+    assert seen["no_new_privs"] == ["1"]  # set-user-id programs grant nothing
     assert seen["limits"][0].split()[3:5] == [str(3 * 1024**3)] * 2  # memory bound, soft/hard
 
 
