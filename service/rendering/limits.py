@@ -10,6 +10,8 @@ The sandbox below:
   `*`, `+`, `%`, `**` are checked *before* they run, as are the string methods and filters
   whose result can be far larger than their input (center, ljust, zfill, replace, format,
   indent, wordwrap…); everything else is checked after;
+- weighs values through nested lists (`[a] * 10000` of a 1 MB `a` weighs 10 G), checks `~`
+  before joining (its own code generator) and every value before it is printed;
 - caps the rendered text (MAX_OUTPUT characters);
 - checks a deadline at every call, attribute access, range step and output chunk.
 
@@ -32,6 +34,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sized
 from typing import Any
 
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
@@ -74,10 +78,55 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, str | bytes | list | tuple | dict) else 0
 
 
+def weight(value: Any, limit: int = MAX_VALUE) -> int:
+    """Characters and items of `value`, counted through nested lists and dicts (a list of one
+    1 MB string weighs 1 M, not 1), stopping as soon as `limit` is passed."""
+    total, pending = 0, [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str | bytes):
+            total += len(item)
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += len(item)
+            pending.extend(item)
+        elif isinstance(item, dict):
+            total += len(item)
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return total
+
+
 def check_size(value: Any, what: str = "a value") -> Any:
-    if _size(value) > MAX_VALUE:
+    if _size(value) and weight(value) > MAX_VALUE:
         raise LimitExceeded(f"{what} would exceed {MAX_VALUE:,} characters or items")
     return value
+
+
+def bounded_join(join: Callable[[Any], str], values: tuple[Any, ...]) -> str:
+    """`a ~ b ~ c`, refused before joining if the result would be too long."""
+    tick()
+    if sum(weight(v) for v in values) > MAX_VALUE:
+        raise LimitExceeded(f"a value would exceed {MAX_VALUE:,} characters")
+    return join(values)
+
+
+class BoundedCodeGenerator(CodeGenerator):
+    """Jinja's code generator, with `~` (Concat) going through `bounded_join`: a chain of
+    `{% set a = a ~ a %}` would otherwise double a string with no sandbox hook."""
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802 (Jinja)
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"environment.bounded_join({join}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
 
 
 def _check_format(spec: str) -> None:
@@ -205,11 +254,18 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox with the bounds above."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = BoundedCodeGenerator
+    bounded_join = staticmethod(bounded_join)
     # Template.render joins the output with `environment.concat`: capped here, for HTML
     # and for each part docxtpl fills alike.
     concat = staticmethod(lambda chunks: bounded_output(iter(chunks)))
 
     def __init__(self, **options: Any) -> None:
+        own = options.pop("finalize", None)
+        # Every printed value is weighed before it is turned into text: `{{ [a, a, …] }}`.
+        options["finalize"] = ((lambda value: check_size(own(value), "a printed value"))
+                               if own is not None else
+                               (lambda value: check_size(value, "a printed value")))
         super().__init__(**options)
         self.globals["range"] = BoundedRange
         self.globals["namespace"] = BoundedNamespace
@@ -221,7 +277,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, Sized) and not isinstance(seq, Mapping) and isinstance(
-                        times, int) and _size(seq) * max(times, 0) > MAX_VALUE:
+                        times, int) and weight(seq) * max(times, 0) > MAX_VALUE:
                     raise LimitExceeded(f"repetition is limited to {MAX_VALUE:,} characters "
                                         "or items")
         elif operator == "**":
@@ -230,7 +286,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise LimitExceeded("this power is too large to compute")
         elif operator == "%" and isinstance(left, str):
             _check_format(left)
-        elif operator == "+" and _size(left) + _size(right) > MAX_VALUE:
+        elif operator == "+" and weight(left) + weight(right) > MAX_VALUE:
             raise LimitExceeded(f"a value would exceed {MAX_VALUE:,} characters or items")
         return check_size(super().call_binop(context, operator, left, right))
 

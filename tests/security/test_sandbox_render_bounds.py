@@ -58,6 +58,10 @@ def html() -> HtmlTemplates:
     '{% for i in range(10000) %}{% for j in range(1000) %}xxxxxx{% endfor %}{% endfor %}',
     '{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f("ab") }}',
     '{{ lipsum(n=100000) }}',
+    # Growth with no sandbox hook of its own: `~`, lists of references, printing them.
+    '{% set a = "x" * 600000 %}{% set b = a ~ a %}{% set c = b ~ b %}{{ c|length }}',
+    '{% set a = "x" * 999999 %}{{ ([a] * 10000)|join }}',
+    '{% set a = "x" * 999999 %}{% set l = [a, a, a, a] %}{{ l }}',
 ])
 def test_a_render_beyond_the_bounds_fails_with_a_template_error(
         html: HtmlTemplates, source: str) -> None:
