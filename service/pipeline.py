@@ -136,8 +136,8 @@ class Pipeline:
         # never use a Word template.
         from service.authoring.docx_template import fill_docx
         from service.authoring.libreoffice import (
-            ConversionError,
             ConversionTimeout,
+            DocumentNotConvertible,
             IsolationUnavailable,
         )
 
@@ -151,7 +151,7 @@ class Pipeline:
             raise RenderLimitExceeded(str(exc)) from exc
         except IsolationUnavailable as exc:
             raise Unavailable(str(exc), code="conversion_unavailable") from exc
-        except ConversionError as exc:
+        except DocumentNotConvertible as exc:  # LibreOffice failing to start is not: a 500
             raise TemplateError(f"the Word document could not be converted: {exc}") from exc
 
     @cached_property

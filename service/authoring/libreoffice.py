@@ -54,7 +54,11 @@ class ConversionError(RuntimeError):
     """LibreOffice could not turn a document into a PDF (bad file, crash or timeout)."""
 
 
-class ConversionTimeout(ConversionError):
+class DocumentNotConvertible(ConversionError):
+    """This document made LibreOffice fail or stop (not the machine): a 422, not a retry."""
+
+
+class ConversionTimeout(DocumentNotConvertible):
     """The conversion outlived its time bound: the worker was killed."""
 
 
@@ -164,7 +168,7 @@ class Worker:
                                     f"{timeout:g} s) and was stopped")
         if not line:
             self.kill()
-            raise ConversionError("LibreOffice stopped (the document may be too large)")
+            raise DocumentNotConvertible("LibreOffice stopped (the document may be too large)")
         return json.loads(line)
 
     def convert(self, docx: bytes, timeout: float) -> bytes:
@@ -185,8 +189,8 @@ class Worker:
             result = self._answer(timeout)
             self.conversions += 1
             if not result.get("ok"):
-                raise ConversionError(f"LibreOffice could not convert the document: "
-                                      f"{result.get('error')}")
+                raise DocumentNotConvertible(f"LibreOffice could not convert the document: "
+                                             f"{result.get('error')}")
             return target.read_bytes()
         finally:
             shutil.rmtree(job, ignore_errors=True)
