@@ -92,8 +92,19 @@ def test_a_field_that_reads_a_file_or_a_url_is_refused(fragment: str) -> None:
 
 
 def test_a_field_code_assembled_by_jinja_is_refused_once_filled() -> None:
-    fragment = field(['{{ "INCLUDE" ~ "PICTURE" }} ', f'"{LOOPBACK}"'])
-    assert "champ qui lit un fichier ou une adresse" in refused(with_body(fragment))
+    fragment = field(['{{ "INCLUDEPIC" ~ "TURE" }} ', f'"{LOOPBACK}"'])
+    message = refused(with_body(fragment))
+    assert message.startswith("essai avec les données d’exemple")  # the filled file
+    assert "champ qui lit un fichier ou une adresse" in message
+
+
+def test_markup_printed_with_safe_is_refused_once_filled() -> None:
+    # Escaped in the upload (plain text to the first check); raw XML once Jinja prints it.
+    injected = ("{{ '&lt;w:fldSimple w:instr=&quot;INCLUDEPICTURE " + LOOPBACK
+                + "&quot;/&gt;'|safe }}")
+    message = refused(with_body(f"<w:p><w:r><w:t>{injected}</w:t></w:r></w:p>"))
+    assert message.startswith("essai avec les données d’exemple")
+    assert "champ qui lit un fichier ou une adresse" in message
 
 
 def test_an_alt_chunk_is_refused() -> None:
