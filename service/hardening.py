@@ -33,11 +33,14 @@ class StartupRefused(RuntimeError):
 
 
 def make_private_dir(path: Path) -> None:
-    """Create `path` (and parents) 0700 if missing; an existing folder is left as it is
-    (and checked at start)."""
-    if not path.exists():
-        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-        os.chmod(path, PRIVATE_DIR)  # mkdir's mode is masked by the umask
+    """Create `path` 0700 if missing, and each missing parent too (`mkdir(parents=True)`
+    would make those with the umask: a data dir made as the parent of another folder would
+    be 0755). An existing folder is left as it is (and checked at start)."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            folder.mkdir(mode=PRIVATE_DIR)
+            os.chmod(folder, PRIVATE_DIR)  # mkdir's mode is masked by the umask
 
 
 def make_private_file(path: Path) -> None:
