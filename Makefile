@@ -14,7 +14,7 @@ DEBS    := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 softhsm2 \
            libreoffice-writer-nogui python3-uno fonts-crosextra-carlito fonts-liberation2 \
            poppler-utils qpdf zbar-tools libnss3-tools mupdf-tools chromium
 
-.PHONY: run worker test bench lint setup system-packages clean
+.PHONY: run worker test bench lint setup system-packages clean audit lock
 
 run: setup
 	$(BIN)/amiable serve
@@ -33,6 +33,22 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Known vulnerabilities in the locked dependencies (pip-audit, in a virtualenv of its own so
+# it adds nothing to the service's). Needs PyPI's JSON API (or AUDIT_SERVICE=osv); fails
+# loudly when it cannot reach it. Not part of `make test`.
+audit: setup .venv-audit/.installed
+	./scripts/audit.sh
+
+.venv-audit/.installed:
+	python3 -m venv .venv-audit
+	.venv-audit/bin/pip install -q --disable-pip-version-check --upgrade pip pip-audit
+	touch $@
+
+# requirements.lock: the exact versions in .venv, pip and setuptools included; `make audit`
+# checks it still matches, so a dependency change shows up in review.
+lock: setup
+	$(BIN)/pip freeze --all --exclude-editable > requirements.lock
+
 setup: system-packages $(VENV)/.installed
 	$(BIN)/amiable init
 
@@ -47,9 +63,11 @@ system-packages:
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
+	# The pip and setuptools bundled with Python 3.11 have known vulnerabilities.
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip setuptools
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -c 'import service, signing'
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-audit .pytest_cache .ruff_cache

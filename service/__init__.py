@@ -16,8 +16,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.web import (
         api,
         batches_api,
+        converters,
         docs,
         errors,
+        headers,
         observability,
         sign,
         staff,
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     settings = bootstrap.prepare(settings or Settings.from_env())
     app = Flask(__name__)
+    app.url_map.converters["int"] = converters.BoundedIntConverter  # before any route
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["amiable"] = bootstrap.build(settings)
@@ -39,4 +42,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(batches_api.bp)
     observability.register(app)
     errors.register(app)
+    headers.register(app, settings.public_url)
     return app

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from service import catalog
+from service import catalog, hardening
 from service.config import Settings
 from service.db import Database, migrate
 from service.documents import DocumentService
@@ -60,13 +60,22 @@ def blob_store(settings: Settings) -> BlobStore:
     return FolderBlobStore(settings.blobs_dir)
 
 
-def prepare(settings: Settings) -> Settings:
-    """Make the data dir ready and return the settings completed with defaults it provides."""
+def prepare(settings: Settings, *, tighten_modes: bool = False) -> Settings:
+    """Make the data dir ready and return the settings completed with defaults it provides.
+
+    Refuses (StartupRefused) production settings fit only for development, and a data dir
+    others can read; with `tighten_modes` (`amiable init`) it first makes it private."""
+    hardening.check_environment(
+        settings, seal_given=settings.seal_p12 is not None or settings.seal_pkcs11_module
+        is not None, key_given=settings.api_key is not None)
     folders = [settings.data_dir, settings.keys_dir]
     if not settings.blob_url:
         folders.append(settings.blobs_dir)
     for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
+        hardening.make_private_dir(folder)
+    database = hardening.sqlite_path(settings)
+    if database is not None:
+        hardening.make_private_file(database)
     migrate(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     try:
@@ -84,6 +93,9 @@ def prepare(settings: Settings) -> Settings:
         settings = settings.with_overrides(seal_p12=ensure_development_seal(settings.keys_dir))
     if settings.api_key is None:
         settings = settings.with_overrides(api_key=development_api_key(settings.data_dir))
+    if tighten_modes:
+        hardening.tighten(settings)
+    hardening.check_private_files(settings)
     return settings
 
 
@@ -100,6 +112,8 @@ def build(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     store = blob_store(settings)
     sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given
-    pipeline = Pipeline(sealer)
+    hardening.check_seal_certificate(settings, sealer.description()["certificate"])
+    pipeline = Pipeline(sealer, private_dirs=(settings.data_dir, settings.blobs_dir,
+                                              settings.keys_dir))
     documents = DocumentService(db, store, pipeline, settings.public_url)
     return Services(settings, db, store, sealer, pipeline, documents)

@@ -38,10 +38,21 @@ def require_initialised(settings: Settings) -> Settings:
 
 
 class _Main(click.Group):
+    """The command group; a refused start (unsafe files, development settings in
+    production) is a one-line error, not a traceback."""
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Kept for the group's callback, which runs before a subcommand sees `--help`.
         ctx.meta["amiable.argv"] = list(args)
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        from service.hardening import StartupRefused
+
+        try:
+            return super().invoke(ctx)
+        except StartupRefused as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=_Main)
@@ -59,7 +70,7 @@ def init() -> None:
     """Prepare the data dir: database, built-in templates, development seal and key."""
     from service.bootstrap import prepare
 
-    settings = prepare(Settings.from_env())
+    settings = prepare(Settings.from_env(), tighten_modes=True)
     click.echo(f"data dir ready: {settings.data_dir.resolve()}")
 
 

@@ -49,6 +49,7 @@ class Settings:
     blob_url: str | None = None  # s3://bucket/prefix; unset: the data dir's blobs folder
     s3_endpoint_url: str | None = None  # an S3-compatible store other than AWS
     metrics_port: int | None = None  # /metrics on its own port, without a key
+    environment: str = "development"  # "production": no development seal or generated key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +86,7 @@ class Settings:
             blob_url=get("AMIABLE_BLOB_URL") or None,
             s3_endpoint_url=get("AMIABLE_S3_ENDPOINT_URL") or None,
             metrics_port=int(m) if (m := get("AMIABLE_METRICS_PORT")) else None,
+            environment=(get("AMIABLE_ENV") or "development").strip().lower(),
             trusted_proxies=tuple(
                 p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),

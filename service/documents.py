@@ -20,8 +20,9 @@ from service import audit, catalog, metrics, rates
 from service.audit import PendingEvent
 from service.auth import Caller
 from service.db import Database, Document, iso_utc
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, NotFound, Unprocessable
 from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
+from service.rendering.html import RenderLimitExceeded, TemplateError
 from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
 from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
@@ -68,9 +69,18 @@ class DocumentService:
             "penalties": figures_json["penalties"], "indemnities": figures_json["indemnities"]}))
 
         meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}")
-        with metrics.stage("render"):
-            rendered = self.pipeline.render_document(
-                template, template_context(request, as_of, figures, meta))
+        try:
+            with metrics.stage("render"):
+                rendered = self.pipeline.render_document(
+                    template, template_context(request, as_of, figures, meta))
+        except TemplateError as exc:
+            # A published template that this request's data breaks, or that outgrew its
+            # time or size bound: this request fails alone, with the reason.
+            raise Unprocessable(
+                f"the template {template.name} v{template.version} cannot be filled with this "
+                f"request: {exc}", code=("render_limit_exceeded"
+                                         if isinstance(exc, RenderLimitExceeded)
+                                         else "template_error")) from exc
         pdf = rendered.pdf
         with metrics.stage("store"):
             docx_sha = self.store.put(rendered.docx) if rendered.docx is not None else None

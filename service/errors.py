@@ -6,7 +6,9 @@
     ├── Forbidden           403 the key lacks the operation's role
     ├── NotFound            404 unknown id, template or version
     ├── Conflict            409 e.g. an Idempotency-Key reused with another body
-    └── Unprocessable       422 valid JSON that the business rules refuse
+    ├── Unprocessable       422 valid JSON that the business rules refuse
+    └── Unavailable         503 a capability this server cannot offer now (e.g. no jail
+                                for LibreOffice)
 
 Domain errors (service.domain.errors.DomainError) map to 422 as well.
 """
@@ -57,3 +59,8 @@ class Conflict(ServiceError):
 class Unprocessable(ServiceError):
     status = 422
     code = "unprocessable"
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "unavailable"

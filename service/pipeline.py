@@ -17,8 +17,10 @@ from service.catalog import TemplateSource
 from service.domain.figures import compute_figures
 from service.domain.model import Case, Figures, Invoice, Payment, PenaltyTerms, Plan
 from service.domain.rates import RateTable
+from service.errors import Unavailable
 from service.metrics import OfficeWatch
-from service.rendering.html import HtmlTemplates
+from service.rendering.html import HtmlTemplates, RenderLimitExceeded, TemplateError
+from service.rendering.limits import RENDER_SECONDS, RenderTimeout, time_limit
 from service.rendering.pdf import PdfRenderer
 from service.web.schemas import DocumentRequest
 
@@ -97,8 +99,10 @@ def template_context(request: DocumentRequest, as_of: date, figures: Figures,
 
 
 class Pipeline:
-    def __init__(self, sealer: Sealer) -> None:
+    def __init__(self, sealer: Sealer, private_dirs: tuple[Path, ...] = ()) -> None:
         self.sealer = sealer
+        # Folders LibreOffice must never see (the data dir: blobs, keys, database).
+        self.private_dirs = private_dirs
         self.pdf = PdfRenderer()
         self._html: dict[Path, HtmlTemplates] = {}
         self._office_watch = OfficeWatch()
@@ -110,31 +114,53 @@ class Pipeline:
         return self.render_document(template, context).pdf
 
     def render_document(self, template: TemplateSource, context: dict[str, Any]) -> Rendered:
-        """The PDF/A of `template` filled with `context` (and the filled .docx for Word)."""
-        if template.format == "docx":
-            return self._render_docx(template, context)
-        html = self._html.get(template.assets_dir)
-        if html is None:
-            html = self._html[template.assets_dir] = HtmlTemplates(template.assets_dir)
-        return Rendered(self.pdf.render(html.render(template.text, context),
-                                        template.assets_dir))
+        """The PDF/A of `template` filled with `context` (and the filled .docx for Word).
+
+        Bounded (service.rendering.limits): filling and laying out take at most
+        RENDER_SECONDS, LibreOffice its own pool timeout; past it, RenderLimitExceeded."""
+        try:
+            if template.format == "docx":
+                return self._render_docx(template, context)
+            with time_limit():
+                html = self._html.get(template.assets_dir)
+                if html is None:
+                    html = self._html[template.assets_dir] = HtmlTemplates(template.assets_dir)
+                return Rendered(self.pdf.render(html.render(template.text, context),
+                                                template.assets_dir))
+        except RenderTimeout:
+            raise RenderLimitExceeded(f"the document took more than {RENDER_SECONDS:g} s to "
+                                      "render and was stopped") from None
 
     def _render_docx(self, template: TemplateSource, context: dict[str, Any]) -> Rendered:
         # Imported here: docxtpl and the LibreOffice pool cost nothing to services that
         # never use a Word template.
         from service.authoring.docx_template import fill_docx
+        from service.authoring.libreoffice import (
+            ConversionTimeout,
+            DocumentNotConvertible,
+            IsolationUnavailable,
+        )
 
-        docx = fill_docx(template.data, context)
-        with self._office_watch.converting(self.office):
-            pdf = self.office.convert(docx)
-        return Rendered(pdf, docx)
+        with time_limit():
+            docx = fill_docx(template.data, context)
+        try:
+            with self._office_watch.converting(self.office):
+                pdf = self.office.convert(docx)
+            return Rendered(pdf, docx)
+        except ConversionTimeout as exc:
+            raise RenderLimitExceeded(str(exc)) from exc
+        except IsolationUnavailable as exc:
+            raise Unavailable(str(exc), code="conversion_unavailable") from exc
+        except DocumentNotConvertible as exc:  # LibreOffice failing to start is not: a 500
+            raise TemplateError(f"the Word document could not be converted: {exc}") from exc
 
     @cached_property
     def office(self) -> LibreOfficePool:
         """Warm LibreOffice workers, started on the first Word document only."""
-        from service.authoring.libreoffice import LibreOfficePool
+        from service.authoring.libreoffice import LibreOfficePool, PoolSettings
 
-        return LibreOfficePool()
+        hidden = tuple(str(folder.resolve()) for folder in self.private_dirs)
+        return LibreOfficePool(PoolSettings(hidden=hidden))
 
     def seal(self, pdf: bytes) -> bytes:
         return self.sealer.seal(pdf)

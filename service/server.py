@@ -24,7 +24,7 @@ from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
-from service import logs
+from service import hardening, logs
 from service.config import Settings
 
 
@@ -37,7 +37,7 @@ def use_multiprocess_metrics(metrics_dir: Path) -> None:
         raise RuntimeError("prometheus_client was imported before its multiprocess folder "
                            "was set: metrics would miss the workers")
     shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True, mode=0o700)
+    hardening.make_private_dir(metrics_dir)  # it may be the first to make the data dir
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
 
 

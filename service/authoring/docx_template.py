@@ -19,16 +19,22 @@ import jinja2
 from docx import Document
 from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from service.authoring import package_guard
+from service.authoring.package_guard import PackageRefused
 from service.rendering.formatting import FILTERS, FilterError
-from service.rendering.html import TemplateError, TemplateSecurityError
+from service.rendering.html import (
+    TEMPLATE_CODE_ERRORS,
+    RenderLimitExceeded,
+    TemplateError,
+    TemplateSecurityError,
+)
+from service.rendering.limits import BoundedSandbox, LimitExceeded
 
 MAX_UNCOMPRESSED = 40 * 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_RATIO = 200  # a real Word file compresses 3–20×; hundreds means a bomb
 REQUIRED_PARTS = ("[Content_Types].xml", "word/document.xml")
-HYPERLINK = "relationships/hyperlink"
 PARAGRAPH_START = re.compile(r"<w:p[ >]")
 TAG = re.compile(r"<[^>]+>")
 
@@ -71,27 +77,10 @@ def check_package(data: bytes) -> None:
         if missing:
             raise BadPackage("ce fichier n’est pas un document Word (.docx) : "
                              f"il lui manque {', '.join(missing)}")
-        if "word/vbaProject.bin" in names:
-            raise BadPackage("les documents Word avec macros ne sont pas acceptés")
-        for member in members:
-            if member.filename.endswith((".xml", ".rels")):
-                _check_xml(member.filename, archive.read(member))
-
-
-def _check_xml(name: str, xml: bytes) -> None:
-    # Word never writes a DTD; one in an upload can only be there to expand entities.
-    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
-        raise BadPackage("ce document Word contient des déclarations XML interdites (DTD)")
-    if name.endswith(".rels"):
-        _check_relationships(xml.decode("utf-8", "replace"))
-
-
-def _check_relationships(xml: str) -> None:
-    # Linked images or templates would make LibreOffice fetch a URL while converting.
-    for relationship in re.findall(r"<Relationship\b[^>]*>", xml):
-        if 'TargetMode="External"' in relationship and HYPERLINK not in relationship:
-            raise BadPackage("ce document Word fait référence à un fichier ou une image "
-                             "externe : insérez les images dans le document")
+        try:
+            package_guard.check(archive)
+        except PackageRefused as exc:
+            raise BadPackage(str(exc)) from None
 
 
 def _refuse_none(value: Any) -> Any:
@@ -103,7 +92,7 @@ def _refuse_none(value: Any) -> Any:
 
 def docx_environment() -> jinja2.Environment:
     """The sandbox Word templates are filled in: autoescaped (the output is XML)."""
-    env = ImmutableSandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined,
+    env = BoundedSandbox(autoescape=True, undefined=jinja2.StrictUndefined,
                                         finalize=_refuse_none)
     env.filters.update(FILTERS)
     return env
@@ -134,11 +123,23 @@ def fill_docx(data: bytes, context: Mapping[str, Any]) -> bytes:
         template.render(dict(context), jinja_env=docx_environment(), autoescape=True)
     except SecurityError as exc:
         raise TemplateSecurityError(f"forbidden in templates: {exc}") from exc
-    except (jinja2.TemplateError, FilterError) as exc:
+    except LimitExceeded as exc:
+        raise RenderLimitExceeded(str(exc)) from exc
+    except RecursionError as exc:
+        raise RenderLimitExceeded("a macro calls itself too deeply") from exc
+    except (jinja2.TemplateError, FilterError, *TEMPLATE_CODE_ERRORS) as exc:
         raise TemplateError(str(exc)) from exc
     out = io.BytesIO()
     template.save(out)
-    return out.getvalue()
+    filled = out.getvalue()
+    # Checked again once filled: `{{ "INCLUDE" ~ "PICTURE" }}` in a field code, or markup
+    # printed with `|safe`, only becomes a link after rendering.
+    try:
+        with zipfile.ZipFile(io.BytesIO(filled)) as archive:
+            package_guard.check(archive)
+    except PackageRefused as exc:
+        raise TemplateSecurityError(f"the filled document is refused: {exc}") from None
+    return filled
 
 
 def docx_text(data: bytes) -> str:

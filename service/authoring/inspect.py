@@ -184,6 +184,15 @@ class Inspector:
             variable = self.context.get(path)
             if variable is None or variable.type not in STRUCTURED:
                 break  # a text, date or amount: its own methods are the sandbox's business
+            if isinstance(step, nodes.Getitem) and not isinstance(step.arg, nodes.Const):
+                # `invoices[i]` is an invoice whatever i is; `debtor[x]` cannot be checked.
+                if variable.type == "list":
+                    path += ITEM
+                    continue
+                self._problem(step.lineno, f"« {self._display(path, root.name)}[…] » : le nom "
+                              "du champ doit être écrit en toutes lettres (par exemple "
+                              f"{self._display(path, root.name)}.nom), pas calculé")
+                return
             key = step.attr if isinstance(step, nodes.Getattr) else step.arg.value  # type: ignore[attr-defined]
             if variable.type == "list":
                 if isinstance(key, int):

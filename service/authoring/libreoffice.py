@@ -9,6 +9,12 @@ templates never starts LibreOffice.
 
 A worker is replaced after `max_conversions` documents (LibreOffice grows over time), when
 it crashes, and when a conversion outlives `timeout` (its whole process group is killed).
+
+Uploads are checked for links (`package_guard`), and LibreOffice is jailed as a second wall
+(`lo_jail.py`): its own network namespace with no interface up, a mount namespace where the
+data dir, the project and every shared folder are empty, its own PID namespace, a memory
+limit and an unprivileged user. If this machine cannot build the jail, Word conversion is
+refused with a message saying why; it never runs unconfined.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import pwd
 import queue
 import selectors
 import shutil
@@ -33,12 +40,30 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-WORKER_SCRIPT = Path(__file__).resolve().parent / "uno_worker.py"
+HERE = Path(__file__).resolve().parent
+WORKER_SCRIPT = HERE / "uno_worker.py"
+JAIL_SCRIPT = HERE / "lo_jail.py"
+PROJECT_ROOT = HERE.parent.parent
 START_TIMEOUT = 60.0
+PROBE_TIMEOUT = 20.0
+JAIL_USER = "nobody"
+NAMESPACES = ("--net", "--mount", "--pid", "--fork", "--mount-proc")
 
 
 class ConversionError(RuntimeError):
     """LibreOffice could not turn a document into a PDF (bad file, crash or timeout)."""
+
+
+class DocumentNotConvertible(ConversionError):
+    """This document made LibreOffice fail or stop (not the machine): a 422, not a retry."""
+
+
+class ConversionTimeout(DocumentNotConvertible):
+    """The conversion outlived its time bound: the worker was killed."""
+
+
+class IsolationUnavailable(ConversionError):
+    """This machine cannot jail LibreOffice, so Word documents are not converted at all."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +72,60 @@ class PoolSettings:
     max_conversions: int = 200
     timeout: float = 30.0
     soffice: str = "soffice"
+    # Named to the jail as hidden besides all non-system folders: the data dir, blobs, keys.
+    hidden: tuple[str, ...] = ()
+    memory_bytes: int = 2 * 1024**3  # address space of the worker and its soffice
+    unshare: str = "unshare"
+
+
+def _jail_identity() -> tuple[list[str], int, int]:
+    """Extra unshare flags and the uid/gid LibreOffice runs as. As root: a real unprivileged
+    user. Otherwise a user namespace (where we stay ourselves, mapped to its root)."""
+    if os.geteuid() == 0:
+        user = pwd.getpwnam(JAIL_USER)
+        return [], user.pw_uid, user.pw_gid
+    return ["--user", "--map-root-user"], 0, 0
+
+
+def jailed(settings: PoolSettings, keep: Path, command: list[str]) -> list[str]:
+    """`command` wrapped in the namespaces and lo_jail.py, seeing only `keep`."""
+    flags, uid, gid = _jail_identity()
+    # lo_jail.py hides all but the system folders; these are named as well, in case one
+    # lives under a visible folder (a data dir in /var/cache, say).
+    hidden = [str(PROJECT_ROOT), *settings.hidden]
+    return [shutil.which(settings.unshare) or settings.unshare, *flags, *NAMESPACES,
+            SYSTEM_PYTHON, str(JAIL_SCRIPT), str(keep), str(uid), str(gid),
+            str(settings.memory_bytes), ":".join(hidden), "--", *command]
+
+
+def probe_isolation(settings: PoolSettings) -> None:
+    """Build the jail once around `true`; IsolationUnavailable, saying why, if it cannot."""
+    keep = Path(tempfile.mkdtemp(prefix="amiable-lo-probe-"))
+    try:
+        done = subprocess.run(jailed(settings, keep, ["/bin/true"]), capture_output=True,
+                              text=True, timeout=PROBE_TIMEOUT, env=_jail_env(keep),
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise IsolationUnavailable(_refusal(str(exc))) from exc
+    finally:
+        shutil.rmtree(keep, ignore_errors=True)
+    if done.returncode != 0:
+        why = (done.stdout.strip() or done.stderr.strip() or f"exit {done.returncode}")
+        with contextlib.suppress(ValueError, AttributeError, IndexError, KeyError, TypeError):
+            why = json.loads(done.stdout.splitlines()[0])["error"]
+        raise IsolationUnavailable(_refusal(why[:300]))
+
+
+def _refusal(why: str) -> str:
+    return ("Word templates cannot be converted on this server: LibreOffice cannot be "
+            f"isolated (no network, only its job folder) here ({why}); run the service as "
+            "root or allow unprivileged user namespaces (unshare -rn)")
+
+
+def _jail_env(home: Path) -> dict[str, str]:
+    # Not the service's environment: it holds the seal password and the database URL.
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+            "TMPDIR": str(home)}
 
 
 def _read_line(stream: Any, timeout: float) -> str | None:
@@ -61,32 +140,42 @@ def _read_line(stream: Any, timeout: float) -> str | None:
 class Worker:
     """One system-Python UNO worker and its soffice, in their own process group."""
 
-    def __init__(self, soffice: str) -> None:
+    def __init__(self, settings: PoolSettings) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="amiable-lo-"))
         self.conversions = 0
+        _flags, self.uid, self.gid = _jail_identity()
+        # The worker runs from its own folder: the project's folder is hidden in the jail.
+        script = self.home / WORKER_SCRIPT.name
+        shutil.copyfile(WORKER_SCRIPT, script)
         pipe_name = f"amiable-{os.getpid()}-{self.home.name}"
+        command = [SYSTEM_PYTHON, str(script), shutil.which(settings.soffice) or settings.soffice,
+                   pipe_name, (self.home / "profile").as_uri()]
         self.process = subprocess.Popen(
-            [SYSTEM_PYTHON, str(WORKER_SCRIPT), shutil.which(soffice) or soffice, pipe_name,
-             (self.home / "profile").as_uri()],
+            jailed(settings, self.home, command),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, start_new_session=True, env={**os.environ, "HOME": str(self.home)})
+            text=True, start_new_session=True, env=_jail_env(self.home))
         ready = self._answer(START_TIMEOUT)
         if not ready.get("ready"):
             self.stop()
-            raise ConversionError("LibreOffice did not start")
+            raise ConversionError(f"LibreOffice did not start: {ready.get('error', '?')}")
 
     def _answer(self, timeout: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         line = _read_line(self.process.stdout, timeout)
+        if line is None:
+            self.kill()
+            raise ConversionTimeout(f"the Word conversion did not finish in time (limit "
+                                    f"{timeout:g} s) and was stopped")
         if not line:
             self.kill()
-            raise ConversionError("LibreOffice did not answer in time" if line is None
-                                  else "LibreOffice stopped")
+            raise DocumentNotConvertible("LibreOffice stopped (the document may be too large)")
         return json.loads(line)
 
     def convert(self, docx: bytes, timeout: float) -> bytes:
         assert self.process.stdin is not None
         job = Path(tempfile.mkdtemp(prefix="job-", dir=self.home))
+        if os.geteuid() == 0:  # LibreOffice, unprivileged, writes the PDF here
+            os.chown(job, self.uid, self.gid)
         try:
             source, target = job / "document.docx", job / "document.pdf"
             source.write_bytes(docx)
@@ -100,8 +189,8 @@ class Worker:
             result = self._answer(timeout)
             self.conversions += 1
             if not result.get("ok"):
-                raise ConversionError(f"LibreOffice could not convert the document: "
-                                      f"{result.get('error')}")
+                raise DocumentNotConvertible(f"LibreOffice could not convert the document: "
+                                             f"{result.get('error')}")
             return target.read_bytes()
         finally:
             shutil.rmtree(job, ignore_errors=True)
@@ -141,6 +230,7 @@ class LibreOfficePool:
         self._started = False
         self._all: set[Worker] = set()
         self._owner = os.getpid()
+        self._isolation_checked = False
 
     def _start_slots(self) -> None:
         # Slots (None) are turned into workers on first use: no soffice until needed.
@@ -156,6 +246,7 @@ class LibreOfficePool:
 
     def convert(self, docx: bytes) -> bytes:
         """The PDF/A-3b LibreOffice makes of `docx`; ConversionError if it cannot."""
+        self._check_isolation()
         self._start_slots()
         worker = self._idle.get()
         try:
@@ -165,9 +256,16 @@ class LibreOfficePool:
         finally:
             self._idle.put(self._recycle(worker))
 
+    def _check_isolation(self) -> None:
+        # Once per pool (the answer depends on the machine, not the document); a failure
+        # is not remembered, so a fixed machine works again without a restart.
+        if not self._isolation_checked:
+            probe_isolation(self.settings)
+            self._isolation_checked = True
+
     def _spawn(self) -> Worker:
         started = time.monotonic()
-        worker = Worker(self.settings.soffice)
+        worker = Worker(self.settings)
         with self._lock:
             self._all.add(worker)
         log.info("LibreOffice worker started in %.1f s", time.monotonic() - started)

@@ -18,7 +18,7 @@ from service.authoring.variables import sample_context
 from service.db import Database, TemplateVersion
 from service.errors import Unprocessable
 from service.pipeline import Pipeline
-from service.rendering.html import TemplateError
+from service.rendering.html import RenderLimitExceeded, TemplateError
 from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
 
@@ -89,7 +89,9 @@ class TemplateAuthoring:
             return self.pipeline.render(template, sample_context(name, request, table))
         except TemplateError as exc:
             raise Unprocessable(f"the template cannot be filled with this data: {exc}",
-                                code="template_error") from exc
+                                code=("render_limit_exceeded"
+                                      if isinstance(exc, RenderLimitExceeded)
+                                      else "template_error")) from exc
 
     def diff(self, name: str, old: int, new: int) -> str:
         return unified_diff(self.source(name, old), self.source(name, new))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.authoring.docx_template import (
     BadPackage,
@@ -28,7 +27,8 @@ from service.authoring.docx_template import (
 from service.authoring.inspect import Inspection, Inspector, Problem
 from service.authoring.variables import KindContext, kind_context, sample_context
 from service.errors import Unprocessable
-from service.rendering.html import HtmlTemplates, TemplateError
+from service.rendering.html import HtmlTemplates, RenderLimitExceeded, TemplateError
+from service.rendering.limits import RENDER_SECONDS, BoundedSandbox, RenderTimeout, time_limit
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 FORMATS = {".html": "html", ".htm": "html", ".docx": "docx"}
@@ -83,7 +83,7 @@ def check_upload(kind: str, filename: str, data: bytes) -> CheckedTemplate:
 
 @cache
 def _parser() -> jinja2.Environment:
-    return ImmutableSandboxedEnvironment()
+    return BoundedSandbox()
 
 
 @cache
@@ -122,9 +122,12 @@ def _check_html(kind: str, data: bytes, context: KindContext) -> Inspection:
         from service.catalog import KIND_ASSETS
 
         try:
-            _html_templates(KIND_ASSETS[kind]).render(text, sample_context(kind))
+            with time_limit():
+                _html_templates(KIND_ASSETS[kind]).render(text, sample_context(kind))
         except TemplateError as exc:
             inspection.problems.append(Problem(TRIAL, str(exc)))
+        except RenderTimeout:
+            inspection.problems.append(Problem(TRIAL, str(_too_slow())))
     return inspection
 
 
@@ -142,10 +145,17 @@ def _check_docx(kind: str, data: bytes, context: KindContext) -> Inspection:
         _merge(merged, _check_part(part, context))
     if not merged.problems:
         try:
-            fill_docx(data, sample_context(kind))
+            with time_limit():
+                fill_docx(data, sample_context(kind))
         except TemplateError as exc:
             merged.problems.append(Problem(TRIAL, str(exc)))
+        except RenderTimeout:
+            merged.problems.append(Problem(TRIAL, str(_too_slow())))
     return merged
+
+
+def _too_slow() -> RenderLimitExceeded:
+    return RenderLimitExceeded(f"le modèle met plus de {RENDER_SECONDS:g} s à se remplir")
 
 
 def _check_part(part: JinjaPart, context: KindContext) -> Inspection:

@@ -18,10 +18,10 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from service.rendering.builtin import SHARED_DIR
 from service.rendering.formatting import FILTERS, FilterError
+from service.rendering.limits import BoundedSandbox, LimitExceeded
 
 # Compiled versions kept per process; a few dozen template versions are in use at once.
 CACHE_SIZE = 64
@@ -33,6 +33,15 @@ class TemplateError(Exception):
 
 class TemplateSecurityError(TemplateError):
     """A template tried something the sandbox forbids (``''.__class__``, ``[].append``)."""
+
+
+class RenderLimitExceeded(TemplateError):
+    """A render went past a size or time bound (service.rendering.limits)."""
+
+
+# What hostile or careless template code raises besides Jinja's own errors (`1/0`,
+# `10.0 ** 1e9`, `"%d" % "x"`, a macro calling itself): the template's fault, not a 500.
+TEMPLATE_CODE_ERRORS = (ArithmeticError, TypeError, ValueError, LookupError)
 
 
 def _refuse_none(value: Any) -> Any:
@@ -59,7 +68,7 @@ class HtmlTemplates:
 
     def __init__(self, assets_dir: Path) -> None:
         self.assets_dir = assets_dir
-        self._env = ImmutableSandboxedEnvironment(
+        self._env = BoundedSandbox(
             # The kind's folder first (its _letter.html...), then the shared partials.
             loader=jinja2.FileSystemLoader([assets_dir, SHARED_DIR]),
             autoescape=True,
@@ -76,7 +85,11 @@ class HtmlTemplates:
             return self._compile(source).render(context)
         except SecurityError as exc:
             raise TemplateSecurityError(f"{_where(exc)}: forbidden in templates: {exc}") from exc
-        except (jinja2.TemplateError, FilterError) as exc:
+        except LimitExceeded as exc:
+            raise RenderLimitExceeded(f"{_where(exc)}: {exc}") from exc
+        except RecursionError as exc:
+            raise RenderLimitExceeded(f"{_where(exc)}: a macro calls itself too deeply") from exc
+        except (jinja2.TemplateError, FilterError, *TEMPLATE_CODE_ERRORS) as exc:
             raise TemplateError(f"{_where(exc)}: {exc}") from exc
 
     def check(self, source: str) -> None:

@@ -174,7 +174,11 @@ def _reason(status: int) -> str:
 def _json_object() -> dict[str, Any]:
     if not request.mimetype or request.mimetype != "application/json":
         raise BadRequest("send the body as JSON with Content-Type: application/json")
-    raw = request.get_data(cache=True)
+    return parse_json_object(request.get_data(cache=True))
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object read from `raw`, or BadRequest saying what is wrong with it."""
     try:
         # Decimal, not float: "1250.10" and 1250.10 must both stay exact.
         value = json.loads(raw, parse_float=Decimal)
@@ -182,6 +186,9 @@ def _json_object() -> dict[str, Any]:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise BadRequest("the body is nested too deeply") from None
+    except ValueError:  # an integer past Python's int-string limit (4,300 digits)
+        raise BadRequest("the body holds a number with too many digits; amounts are "
+                         "decimal strings like \"1250.00\"") from None
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object")
     return value

@@ -50,7 +50,7 @@ SESSION_HOURS = 8
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 STYLESHEET = Path(__file__).resolve().parent / "templates" / "staff" / "staff.css"
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-            "frame-src 'self'; object-src 'self'; frame-ancestors 'self'; base-uri 'none'")
+            "frame-src 'self'; object-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 KINDS_FR = {"relance": "Relance", "mise_en_demeure": "Mise en demeure",
             "echeancier": "Échéancier"}
 STATUS_FR = {"draft": "brouillon", "published": "publiée", "retired": "retirée"}

@@ -20,6 +20,7 @@ from service.catalog import require_kind
 from service.db import TemplateVersion, iso_utc
 from service.errors import BadRequest, NotFound
 from service.web.api import ERRORS, api
+from service.web.openapi import parse_json_object
 from service.web.schemas import DocumentRequest, EventOut
 
 bp = Blueprint("templates_api", __name__)
@@ -195,9 +196,11 @@ def get_source(name: str, version: int) -> Response:
 def _optional_request() -> DocumentRequest | None:
     if not request.get_data(cache=True):
         return None
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise BadRequest("send no body (sample data) or a document request as a JSON object")
+    try:
+        payload = parse_json_object(request.get_data(cache=True))
+    except BadRequest as exc:
+        raise BadRequest("send no body (sample data) or a document request as a JSON object "
+                         f"({exc.message})") from None
     return DocumentRequest.model_validate(payload)
 
 

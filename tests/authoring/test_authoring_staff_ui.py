@@ -162,5 +162,7 @@ def test_pages_forbid_outside_resources_and_framing(client: FlaskClient) -> None
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp
     assert "'unsafe-inline'" not in csp
-    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    # Staff pages are never framed (issue 11.9); only the preview PDF is, by the staff page.
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"

@@ -48,6 +48,7 @@ def test_metrics_sum_every_process_and_logs_are_json(tmp_path: Path) -> None:
     stale = data_dir / "metrics" / f"{socket.gethostname()}-serve" / "counter_999999.db"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"left by an earlier run")
+    data_dir.chmod(0o700)  # made by hand here: the service refuses a data dir others can read
     metrics_port = free_port()
     key = "amk_metrics_test_key_0123456789"
     service = ServiceProcess(data_dir, key, AMIABLE_WORKERS="2", AMIABLE_BATCH_WORKERS="1",
