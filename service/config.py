@@ -48,6 +48,7 @@ class Settings:
     blob_url: str | None = None  # s3://bucket/prefix; unset: the data dir's blobs folder
     s3_endpoint_url: str | None = None  # an S3-compatible store other than AWS
     metrics_port: int | None = None  # /metrics on its own port, without a key
+    audit_key: str | None = None  # keys the audit hash chains; else keys/audit.key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +84,7 @@ class Settings:
             blob_url=get("AMIABLE_BLOB_URL") or None,
             s3_endpoint_url=get("AMIABLE_S3_ENDPOINT_URL") or None,
             metrics_port=int(m) if (m := get("AMIABLE_METRICS_PORT")) else None,
+            audit_key=get("AMIABLE_AUDIT_KEY") or None,
             trusted_proxies=tuple(
                 p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),
@@ -108,3 +110,6 @@ class Settings:
         `amiable serve` or `amiable worker`: one folder each, since each empties its own at
         start, and per host, since a data dir may be a mount several machines share."""
         return self.data_dir / "metrics" / f"{socket.gethostname()}-{role}"
+    @property
+    def audit_key_file(self) -> Path:
+        return self.keys_dir / "audit.key"

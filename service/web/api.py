@@ -69,14 +69,14 @@ def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str
                summary="A document: figures, template, hashes, seal",
                responses={200: DocumentOut, **_errors(401, 403, 404)})
 def get_document(doc_id: str) -> Response:
-    return jsonify(document_json(_services().documents.get(doc_id)))
+    return jsonify(document_json(_services().documents.get(doc_id, g.caller)))
 
 
 @api.operation(bp, "GET", "/v1/documents/<doc_id>/pdf", tag="documents", role="system",
                summary="The sealed PDF", responses={200: "application/pdf",
                                                     **_errors(401, 403, 404)})
 def get_pdf(doc_id: str) -> Response:
-    document, data = _services().documents.pdf(doc_id)
+    document, data = _services().documents.pdf(doc_id, g.caller)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{document.kind}-{doc_id}.pdf"'
     response.set_etag(document.pdf_sha256)
@@ -87,7 +87,7 @@ def get_pdf(doc_id: str) -> Response:
                summary="The document's audit trail (hash-chained)",
                responses={200: EventsOut, **_errors(401, 403, 404)})
 def get_events(doc_id: str) -> Response:
-    events, valid = _services().documents.events(doc_id)
+    events, valid = _services().documents.events(doc_id, g.caller)
     return jsonify({"document_id": doc_id, "chain_valid": valid, "events": events})
 
 
