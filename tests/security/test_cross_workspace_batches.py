@@ -39,7 +39,8 @@ def test_another_workspace_cannot_follow_a_batch(
         for intruder in (b.system, b.admin):
             assert as_key(intruder, "GET", f"/v1/batches/{batch_id}{path}").status_code == 404
     done = as_key(a.system, "GET", f"/v1/batches/{batch_id}").get_json()
-    assert done["status"] == "done" and done["done"] == 2
+    assert done["status"] == "done"
+    assert done["done"] == 2
     for item in done["documents"]:
         assert as_key(a.system, "GET", f"/v1/documents/{item['id']}").status_code == 200
         assert as_key(b.system, "GET", f"/v1/documents/{item['id']}").status_code == 404

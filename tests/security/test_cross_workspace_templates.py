@@ -62,6 +62,7 @@ def test_a_workspace_sees_the_built_ins_and_its_own_versions_only(
 
     # B's own upload is B's version 2: another wording, seen by B alone.
     own = upload(as_key, b.legal, "FORMULE DE B")
-    assert own["version"] == 2 and own["sha256"] != published.get_json()["sha256"]
+    assert own["version"] == 2
+    assert own["sha256"] != published.get_json()["sha256"]
     source = as_key(a.legal, "GET", f"{base}/source").data
     assert b"FORMULE DE A" in source

@@ -46,7 +46,8 @@ def test_only_the_published_version_issues_documents(
     as_key(a.legal, "POST", f"/v1/templates/relance/versions/{draft}/publish")
     used = as_key(a.system, "POST", "/v1/documents",
                   json={**load_example("relance-level1"), "template_version": draft})
-    assert used.status_code == 201 and used.get_json()["template"]["version"] == draft
+    assert used.status_code == 201
+    assert used.get_json()["template"]["version"] == draft
     as_key(a.legal, "POST", "/v1/templates/relance/versions/1/publish")
     retired = as_key(a.system, "POST", "/v1/documents",
                      json={**load_example("relance-level1"), "template_version": draft})

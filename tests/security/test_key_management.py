@@ -29,7 +29,8 @@ def test_a_workspace_admin_is_confined_to_its_workspace(
     made = as_key(a.admin, "POST", "/v1/keys", json={"name": "partner", "roles": ["system"]})
     assert made.status_code == 201
     partner = made.get_json()
-    assert partner["workspace"] == a.workspace and partner["secret"].startswith("amk_")
+    assert partner["workspace"] == a.workspace
+    assert partner["secret"].startswith("amk_")
 
     # Reaching into B: B's workspace and keys do not exist for A's admin.
     assert as_key(a.admin, "POST", "/v1/keys", json={
