@@ -22,7 +22,7 @@ from service.workspaces import registry
 
 bp = Blueprint("admin_api", __name__)
 TAG = "admin"
-Slug = Annotated[str, Field(pattern=registry.SLUG.pattern, max_length=63,
+Slug = Annotated[str, Field(pattern=registry.SLUG.pattern, max_length=40,
                             description="lowercase letters, digits and dashes")]
 Role = Literal["system", "legal", "admin"]
 Quota = Annotated[int, Field(ge=0, le=10_000_000,

@@ -13,7 +13,7 @@ from service.db import Workspace
 from service.errors import Conflict, NotFound, Unprocessable
 from service.workspaces import DEFAULT_WORKSPACE, HasWorkspace, scoped, visible_to
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")  # short: audit subjects embed it
 DEFAULT_MAX_PENDING_ITEMS = 50_000
 
 
@@ -23,7 +23,7 @@ def new_webhook_secret() -> str:
 
 def check_slug(slug: str) -> str:
     if not SLUG.fullmatch(slug):
-        raise Unprocessable(f"{slug!r} is not a workspace id: use 1 to 63 lowercase letters, "
+        raise Unprocessable(f"{slug!r} is not a workspace id: use 1 to 40 lowercase letters, "
                             "digits and dashes, starting with a letter or digit",
                             code="invalid_workspace",
                             details=[{"field": "id", "message": "lowercase letters, digits, -"}])

@@ -3,15 +3,21 @@
 Proves: a workspace sees the built-in versions and its own only. A's published wording is
 used for A's documents and never for B's; B gets 404 for A's version, its source, preview,
 publication and retirement, cannot issue a document with A's version number (422: no such
-version for B), and A's uploads are not in B's audit trail of the kind.
+version for B), and A's uploads are not in B's audit trail of the kind. B's staff members,
+on the /staff pages, neither see nor publish A's versions.
 """
 
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service.authoring import staff_accounts
 from tests.authoring.test_authoring_api import wording
 from tests.conftest import load_example
 from tests.pdf_checks import pdf_text
@@ -66,3 +72,26 @@ def test_a_workspace_sees_the_built_ins_and_its_own_versions_only(
     assert own["sha256"] != published.get_json()["sha256"]
     source = as_key(a.legal, "GET", f"{base}/source").data
     assert b"FORMULE DE A" in source
+
+
+def test_a_staff_member_sees_the_templates_of_their_workspace_only(
+        app: Flask, client: FlaskClient, tenants: tuple[Tenant, Tenant],
+        as_key: Callable[..., Any]) -> None:
+    a, b = tenants
+    version = upload(as_key, a.legal, "FORMULE INTERNE DE A")["version"]
+    with app.extensions["amiable"].db.session() as session:
+        account = staff_accounts.create(session, f"juriste@{b.workspace}.example", "Juriste B",
+                                        "un mot de passe assez long", b.workspace)
+    with client.session_transaction() as cookie:  # signed in as B's staff member
+        cookie.update(staff_id=account.id, since=time.time(), csrf="t" * 32)
+    base = f"/staff/modeles/relance/versions/{version}"
+    for path in ("", "/source", "/apercu.pdf"):
+        response = client.get(base + path)
+        assert response.status_code == 404, path
+        assert b"FORMULE INTERNE DE A" not in response.data
+    assert client.post(f"{base}/publier", data={"csrf_token": "t" * 32}).status_code == 404
+    page = client.get("/staff/modeles/relance")
+    assert page.status_code == 200
+    assert f"/versions/{version}" not in page.get_data(as_text=True)
+    assert as_key(a.legal, "GET", base.replace("/staff/modeles", "/v1/templates")
+                  ).get_json()["status"] == "draft"  # untouched
