@@ -499,14 +499,13 @@ class SignatureService:
         status, evidence and links stay unknown."""
         row = session.get(SignatureRequest, request_id)
         if row is None or not visible_to(caller, row.workspace):
-            raise NotFound(f"no signature request {request_id}")
-        self._refresh(session, row)
-        return row
+            raise _not_found(request_id)
+        return self._for_update(session, request_id)
 
     def _for_update(self, session: Session, request_id: str) -> SignatureRequest:
         row = session.get(SignatureRequest, request_id)
         if row is None:
-            raise NotFound(f"no signature request {request_id}")
+            raise _not_found(request_id)
         self._refresh(session, row)
         return row
 
@@ -559,6 +558,10 @@ class SignatureService:
         """Expire every overdue request (run by the outbox thread), so webhooks go out."""
         with self.db.session() as session:
             self._expire_overdue(session)
+
+
+def _not_found(request_id: str) -> NotFound:
+    return NotFound(f"no signature request {request_id}")
 
 
 def _pending_conflict(document_id: str) -> Conflict:
