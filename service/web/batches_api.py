@@ -53,6 +53,9 @@ def _validate_items(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any
 
 def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
     progress = queue.progress(session, batch.id)
+    # Read the status after the counts: the item that finishes a batch marks it done in the
+    # same commit, so (under READ COMMITTED) counts showing it finished imply status done.
+    session.refresh(batch)
     base = f"/v1/batches/{batch.id}"
     body: dict[str, Any] = {"id": batch.id, "status": batch.status, "total": batch.total,
                             "done": progress.done, "failed": progress.failed,
