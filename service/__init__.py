@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the application: prepare the data dir, wire the adapters, register the routes."""
     from service import bootstrap
     from service.web import (
+        admin_api,
         api,
         batches_api,
         converters,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(verify.bp)
     app.register_blueprint(batches_api.bp)
     observability.register(app)
+    app.register_blueprint(admin_api.bp)
     errors.register(app)
     headers.register(app, settings.public_url)
     return app

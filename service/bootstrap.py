@@ -26,6 +26,7 @@ DEV_KEY_FILE = "development-api-key"
 # Written by prepare(): the proof that a folder is a data dir `amiable init` made, so that a
 # command run from the wrong folder refuses instead of starting a new database and seal.
 INIT_MARKER = ".amiable-data-dir"
+MIN_AUDIT_KEY_LENGTH = 32
 
 
 @dataclass
@@ -58,6 +59,29 @@ def blob_store(settings: Settings) -> BlobStore:
     if settings.blob_url:
         return S3BlobStore(settings.blob_url, settings.s3_endpoint_url)
     return FolderBlobStore(settings.blobs_dir)
+def audit_key(settings: Settings) -> str:
+    """The key of the audit chains: AMIABLE_AUDIT_KEY, else the data dir's key file, made
+    once (0600) by the first `prepare`. Never in the database: see service.audit."""
+    if settings.audit_key is not None:
+        if len(settings.audit_key) < MIN_AUDIT_KEY_LENGTH:
+            raise ValueError(f"AMIABLE_AUDIT_KEY must have at least {MIN_AUDIT_KEY_LENGTH} "
+                             "characters (e.g. `openssl rand -hex 32`)")
+        return settings.audit_key
+    path = settings.audit_key_file
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            _write_private(path, secrets.token_hex(32))
+    key = path.read_text().strip()
+    if len(key) < MIN_AUDIT_KEY_LENGTH:
+        raise ValueError(f"{path} holds no usable audit key (at least "
+                         f"{MIN_AUDIT_KEY_LENGTH} characters)")
+    return key
+
+
+def database(settings: Settings) -> Database:
+    """The database, its sessions carrying the audit key (prepared settings)."""
+    key = settings.audit_key or audit_key(settings)
+    return Database(settings.resolved_database_url, audit_key=key.encode())
 
 
 def prepare(settings: Settings, *, tighten_modes: bool = False) -> Settings:
@@ -77,7 +101,8 @@ def prepare(settings: Settings, *, tighten_modes: bool = False) -> Settings:
     if database is not None:
         hardening.make_private_file(database)
     migrate(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
+    settings = settings.with_overrides(audit_key=audit_key(settings))
+    db = database(settings)
     try:
         with db.session() as session:
             catalog.seed_builtins(session, blob_store(settings))
@@ -109,7 +134,7 @@ def is_initialised(settings: Settings) -> bool:
 
 
 def build(settings: Settings) -> Services:
-    db = Database(settings.resolved_database_url)
+    db = database(settings)
     store = blob_store(settings)
     sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given
     hardening.check_seal_certificate(settings, sealer.description()["certificate"])

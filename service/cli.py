@@ -1,4 +1,5 @@
-"""The `amiable` command: serve, init, render offline, manage API keys and rates, status.
+"""The `amiable` command: serve, init, render offline, manage workspaces, API keys and rates,
+check the audit trails, status.
 
 Every command but `init` (and `serve`/`worker`, which run it themselves, and the pure
 clients `batch` and `completion`) refuses a data dir that `amiable init` never prepared: run
@@ -10,8 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -245,27 +249,192 @@ def seals_renew(within_days: int) -> None:
         sys.exit(1)
 
 
+def _operator() -> Any:
+    """Who the command line acts as: the operator, who sees every workspace."""
+    from service.auth import ROLES, Caller
+
+    return Caller(key_id="cli", name="cli", roles=frozenset(ROLES))
+
+
+@contextmanager
+def _session() -> Iterator[Any]:
+    from service.bootstrap import database, prepare
+
+    db = database(prepare(Settings.from_env()))
+    try:
+        with db.session() as session:
+            yield session
+    finally:
+        db.engine.dispose()
+
+
+def _fail_on_service_errors() -> Any:
+    from service.errors import ServiceError
+
+    @contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+
+    return guard()
+
+
 @main.group()
 def keys() -> None:
-    """API keys."""
+    """API keys (each belongs to a workspace)."""
 
 
 @keys.command("create")
+@click.option("--workspace", default="default", show_default=True,
+              help="the key's workspace (made if it does not exist yet)")
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice(["system", "legal", "admin"]), help="repeat for several roles")
 @click.option("--name", default="", help="who or what uses the key")
-def keys_create(roles: tuple[str, ...], name: str) -> None:
+def keys_create(workspace: str, roles: tuple[str, ...], name: str) -> None:
     """Create an API key; its secret is shown once."""
     from service.auth import create_key
-    from service.bootstrap import prepare
-    from service.db import Database
+    from service.db import Workspace
+    from service.workspaces import registry
+
+    with _fail_on_service_errors(), _session() as session:
+        if session.get(Workspace, workspace) is None:
+            made = registry.create(session, workspace, workspace)
+            click.echo(f"workspace {made.id} created; its webhook secret (shown once): "
+                       f"{made.webhook_secret}", err=True)
+        key, secret = create_key(session, name or "+".join(roles), list(roles), workspace)
+    click.echo(f"{key.id} ({key.workspace}: {key.roles}): {secret}")
+    click.echo("Keep this secret now: only its hash is stored.", err=True)
+
+
+@keys.command("list")
+@click.option("--workspace", default=None, help="only this workspace's keys")
+def keys_list(workspace: str | None) -> None:
+    """List the API keys (never their secrets)."""
+    from service.auth import list_keys
+    from service.db import iso_utc
+
+    with _session() as session:
+        for key in list_keys(session, _operator()):
+            if workspace and key.workspace != workspace:
+                continue
+            state = f"revoked {iso_utc(key.revoked_at)}" if key.revoked_at else "active"
+            click.echo(f"{key.id}\t{key.workspace}\t{key.roles}\t{key.name}\t"
+                       f"{iso_utc(key.created_at)}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke KEY_ID at once: its next request is a 401."""
+    from service.auth import revoke_key
+
+    with _fail_on_service_errors(), _session() as session:
+        key = revoke_key(session, key_id, _operator())
+    click.echo(f"{key.id} ({key.workspace}: {key.name}) revoked")
+
+
+@main.group()
+def workspaces() -> None:
+    """Workspaces: tenants whose keys and resources are invisible to each other."""
+
+
+@workspaces.command("create")
+@click.argument("workspace_id")
+@click.option("--name", default="", help="a readable name [default: the id]")
+@click.option("--max-pending-items", type=click.IntRange(min=0), default=None,
+              help="batch items that may wait at once [default: 50000]")
+@click.option("--webhook-url", default=None, help="where its signature_request.* events go")
+def workspaces_create(workspace_id: str, name: str, max_pending_items: int | None,
+                      webhook_url: str | None) -> None:
+    """Make a workspace; its webhook secret is shown once."""
+    from service.workspaces import registry
+
+    with _fail_on_service_errors(), _session() as session:
+        row = registry.create(session, workspace_id, name or workspace_id,
+                              registry.DEFAULT_MAX_PENDING_ITEMS if max_pending_items is None
+                              else max_pending_items, webhook_url)
+    click.echo(f"workspace {row.id} created; webhook secret: {row.webhook_secret}")
+
+
+@workspaces.command("list")
+def workspaces_list() -> None:
+    """Each workspace with its batch quota and the items waiting now."""
+    from service.batches.queue import waiting_items
+    from service.workspaces import registry
+
+    with _session() as session:
+        for row in registry.listing(session, _operator()):
+            click.echo(f"{row.id}\t{row.name}\t{waiting_items(session, row.id)}/"
+                       f"{row.max_pending_items} items waiting\t{row.webhook_url or '-'}")
+
+
+@workspaces.command("set")
+@click.argument("workspace_id")
+@click.option("--max-pending-items", type=click.IntRange(min=0), default=None)
+@click.option("--webhook-url", default=None, help="'' to remove it")
+@click.option("--rotate-secret", is_flag=True, help="a new webhook secret (printed)")
+def workspaces_set(workspace_id: str, max_pending_items: int | None, webhook_url: str | None,
+                   rotate_secret: bool) -> None:
+    """Change a workspace's quota, webhook URL or webhook secret."""
+    from service.workspaces import registry
+
+    with _fail_on_service_errors(), _session() as session:
+        row = registry.get(session, workspace_id)
+        if max_pending_items is not None:
+            row.max_pending_items = max_pending_items
+        if webhook_url is not None:
+            row.webhook_url = webhook_url or None
+        if rotate_secret:
+            row.webhook_secret = registry.new_webhook_secret()
+            click.echo(f"new webhook secret: {row.webhook_secret}")
+    click.echo(f"workspace {row.id}: at most {row.max_pending_items} items waiting, "
+               f"webhooks to {row.webhook_url or '-'}")
+
+
+@workspaces.command("secret")
+@click.argument("workspace_id")
+def workspaces_secret(workspace_id: str) -> None:
+    """Print the secret that signs WORKSPACE_ID's webhooks (for its receiver)."""
+    from service.workspaces import registry
+
+    settings = Settings.from_env()
+    with _fail_on_service_errors(), _session() as session:
+        registry.get(session, workspace_id)
+        click.echo(registry.webhook_secret(session, workspace_id, settings.webhook_secret))
+
+
+@main.group()
+def audit() -> None:
+    """The audit trails."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check every hash chain with the audit key; name each event that breaks one."""
+    from service import audit as trails
+    from service.bootstrap import database, prepare
 
     settings = prepare(Settings.from_env())
-    db = Database(settings.resolved_database_url)
-    with db.session() as session:
-        key, secret = create_key(session, name or "+".join(roles), list(roles))
-    click.echo(f"{key.id} ({key.roles}): {secret}")
-    click.echo("Keep this secret now: only its hash is stored.", err=True)
+    db = database(settings)
+    key = (settings.audit_key or "").encode()
+    broken = 0
+    try:
+        with db.session() as session:
+            subjects = trails.subjects(session)
+            for subject in subjects:
+                check = trails.check_chain(trails.trail(session, subject), key)
+                if not check.valid and check.broken is not None:
+                    broken += 1
+                    ev = check.broken
+                    click.echo(f"BROKEN {subject}: event {ev.id} ({ev.type}, "
+                               f"{trails.event_json(ev)['at']}): {check.reason}")
+    finally:
+        db.engine.dispose()
+    click.echo(f"{len(subjects)} chains checked, {broken} broken", err=True)
+    if broken:
+        sys.exit(1)
 
 
 @main.group()
@@ -283,8 +452,7 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
               source: str) -> None:
     """Enter the rates of SEMESTER (e.g. 2026-S2) without a release."""
     from service import rates as rate_store
-    from service.bootstrap import prepare
-    from service.db import Database
+    from service.bootstrap import database, prepare
     from service.domain.errors import DomainError
     from service.domain.rates import Semester, SemesterRates
     from service.web.errors import summarize, validation_details
@@ -304,7 +472,7 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     settings = prepare(Settings.from_env())
-    db = Database(settings.resolved_database_url)
+    db = database(settings)
     with db.session() as session:
         rate_store.set_rates(session, row, "cli")
     click.echo(f"{row.semester.label}: ECB {row.ecb} %, legal {row.legal_individual} % / "

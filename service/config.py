@@ -50,6 +50,7 @@ class Settings:
     s3_endpoint_url: str | None = None  # an S3-compatible store other than AWS
     metrics_port: int | None = None  # /metrics on its own port, without a key
     environment: str = "development"  # "production": no development seal or generated key
+    audit_key: str | None = None  # keys the audit hash chains; else keys/audit.key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +88,7 @@ class Settings:
             s3_endpoint_url=get("AMIABLE_S3_ENDPOINT_URL") or None,
             metrics_port=int(m) if (m := get("AMIABLE_METRICS_PORT")) else None,
             environment=(get("AMIABLE_ENV") or "development").strip().lower(),
+            audit_key=get("AMIABLE_AUDIT_KEY") or None,
             trusted_proxies=tuple(
                 p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),
@@ -112,3 +114,6 @@ class Settings:
         `amiable serve` or `amiable worker`: one folder each, since each empties its own at
         start, and per host, since a data dir may be a mount several machines share."""
         return self.data_dir / "metrics" / f"{socket.gethostname()}-{role}"
+    @property
+    def audit_key_file(self) -> Path:
+        return self.keys_dir / "audit.key"

@@ -48,10 +48,32 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+def workspace_column() -> Mapped[str]:
+    """The owning workspace of a row (migration 0006); see service.workspaces."""
+    return mapped_column(String(64), index=True, server_default="default", default="default")
+
+
+class Workspace(Base):
+    """A tenant: its keys and resources are invisible to every other workspace.
+
+    `webhook_secret` signs the webhooks of its batches and signature requests (an HMAC
+    needs the secret itself, so it is kept as is; it is shown once, when made)."""
+
+    __tablename__ = "workspaces"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the slug
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    webhook_secret: Mapped[str] = mapped_column(String(100))
+    webhook_url: Mapped[str | None] = mapped_column(Text)  # its signature_request.* events
+    max_pending_items: Mapped[int] = mapped_column(Integer, server_default="50000",
+                                                   default=50000)
+
+
 class ApiKey(Base):
     """A caller of the HTTP API. Only the SHA-256 of the secret is kept."""
 
     __tablename__ = "api_keys"
+    workspace: Mapped[str] = workspace_column()
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -64,7 +86,10 @@ class TemplateVersion(Base):
     """One immutable wording of a document kind; the source lives in the blob store."""
 
     __tablename__ = "template_versions"
-    __table_args__ = (UniqueConstraint("name", "version"),)
+    __table_args__ = (UniqueConstraint("workspace", "name", "version",
+                                       name="uq_template_versions_workspace"),)
+    # "*" for the built-in versions every workspace sees (service.catalog.BUILT_IN)
+    workspace: Mapped[str] = workspace_column()
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
@@ -81,8 +106,9 @@ class Document(Base):
 
     __tablename__ = "documents"
     __table_args__ = (
-        UniqueConstraint("api_key_id", "idempotency_key", name="uq_documents_idempotency"),
+        UniqueConstraint("workspace", "idempotency_key", name="uq_documents_idempotency"),
     )
+    workspace: Mapped[str] = workspace_column()
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
@@ -133,12 +159,14 @@ class RateOverride(Base):
 class Database:
     """An engine and its session factory; `session()` is a unit of work (commit or rollback)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_key: bytes | None = None) -> None:
         self.url = url
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _tune_sqlite)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the audit key (kept outside the database: service.audit).
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                      info={"audit_key": audit_key})
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -25,6 +25,7 @@ from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_
 from service.rendering.html import RenderLimitExceeded, TemplateError
 from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
+from service.workspaces import HasWorkspace, visible_to
 from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
 
 GROWS_AFTER_SEAL = {"B-LT", "B-LTA"}
@@ -60,8 +61,8 @@ class DocumentService:
             "idempotency_key": idempotency_key})]
         with self.db.session() as session:
             table = rates.current_rates(session)
-            template = catalog.load_source(
-                self.store, catalog.resolve(session, request.kind, request.template_version))
+            template = catalog.load_source(self.store, catalog.resolve(
+                session, request.kind, request.template_version, caller.workspace))
         figures = self.pipeline.figures(request, as_of, table)
         figures_json = figures.to_json()
         trail.append(PendingEvent("figures.computed", {
@@ -108,7 +109,7 @@ class DocumentService:
             request_sha256=request_sha, figures=figures_json, template_name=template.name,
             template_version=template.version, template_sha256=template.sha256,
             pdf_sha256=sealed_sha, seal_revision_sha256=seal_revision, seal=seal,
-            api_key_id=caller.key_id,
+            api_key_id=caller.key_id, workspace=caller.workspace,
             idempotency_key=idempotency_key, docx_sha256=docx_sha)
         try:
             with metrics.stage("store"), self.db.session() as session:
@@ -126,9 +127,11 @@ class DocumentService:
         return Issued(document, created=True)
 
     def _replay(self, caller: Caller, key: str, request_sha: str) -> Document | None:
+        # Per workspace: two keys of one workspace share their retries; another workspace's
+        # key with the same Idempotency-Key never receives this workspace's document.
         with self.db.session() as session:
             existing = session.scalar(select(Document).where(
-                Document.api_key_id == caller.key_id, Document.idempotency_key == key))
+                Document.workspace == caller.workspace, Document.idempotency_key == key))
         if existing is None:
             return None
         if existing.request_sha256 != request_sha:
@@ -137,19 +140,20 @@ class DocumentService:
                            code="idempotency_conflict")
         return existing
 
-    def get(self, doc_id: str) -> Document:
+    def get(self, doc_id: str, caller: HasWorkspace) -> Document:
+        """The document, if `caller` may see it (another workspace's id is a 404)."""
         with self.db.session() as session:
             document = session.get(Document, doc_id)
-        if document is None:
+        if document is None or not visible_to(caller, document.workspace):
             raise NotFound(f"no document {doc_id}")
         return document
 
-    def pdf(self, doc_id: str) -> tuple[Document, bytes]:
-        document = self.get(doc_id)
+    def pdf(self, doc_id: str, caller: HasWorkspace) -> tuple[Document, bytes]:
+        document = self.get(doc_id, caller)
         return document, self.store.get(document.pdf_sha256)
 
-    def events(self, doc_id: str) -> tuple[list[dict[str, Any]], bool]:
-        self.get(doc_id)
+    def events(self, doc_id: str, caller: HasWorkspace) -> tuple[list[dict[str, Any]], bool]:
+        self.get(doc_id, caller)
         with self.db.session() as session:
             events = audit.trail(session, doc_id)
             return [audit.event_json(ev) for ev in events], audit.verify_chain(events)

@@ -15,7 +15,7 @@ from service import audit, catalog, rates
 from service.authoring.diff import unified_diff
 from service.authoring.validation import check_upload
 from service.authoring.variables import sample_context
-from service.db import Database, TemplateVersion
+from service.db import Database
 from service.errors import Unprocessable
 from service.pipeline import Pipeline
 from service.rendering.html import RenderLimitExceeded, TemplateError
@@ -28,7 +28,7 @@ EXTENSION = "amiable.authoring"
 
 @dataclass(frozen=True)
 class Uploaded:
-    version: TemplateVersion
+    version: catalog.VersionView
     variables: list[str]
 
 
@@ -38,20 +38,23 @@ class TemplateAuthoring:
         self.store = store
         self.pipeline = pipeline
 
-    def kinds(self) -> list[tuple[str, TemplateVersion | None]]:
+    # Every call names the workspace it acts in: its versions and the built-ins are all it
+    # sees (service.catalog).
+
+    def kinds(self, workspace: str) -> list[tuple[str, catalog.VersionView | None]]:
         with self.db.session() as session:
-            published = catalog.published_versions(session)
+            published = catalog.published_versions(session, workspace)
         return [(name, published.get(name)) for name in catalog.KIND_ASSETS]
 
-    def versions(self, name: str) -> list[TemplateVersion]:
+    def versions(self, workspace: str, name: str) -> list[catalog.VersionView]:
         with self.db.session() as session:
-            return catalog.versions(session, name)
+            return catalog.versions(session, name, workspace)
 
-    def version(self, name: str, version: int) -> TemplateVersion:
+    def version(self, workspace: str, name: str, version: int) -> catalog.VersionView:
         with self.db.session() as session:
-            return catalog.get_version(session, name, version)
+            return catalog.get_version(session, name, version, workspace)
 
-    def upload(self, name: str, filename: str, data: bytes, note: str,
+    def upload(self, workspace: str, name: str, filename: str, data: bytes, note: str,
                author: str) -> Uploaded:
         catalog.require_kind(name)
         note = note.strip()
@@ -61,28 +64,31 @@ class TemplateAuthoring:
                                 details=[{"field": "note", "message": "trop longue"}])
         checked = check_upload(name, filename, data)
         with self.db.session() as session:
-            row = catalog.add_version(session, self.store, name, data=checked.data,
+            row = catalog.add_version(session, self.store, name, workspace, data=checked.data,
                                       fmt=checked.format, note=note, author=author)
         return Uploaded(row, checked.variables)
 
-    def publish(self, name: str, version: int, actor: str) -> TemplateVersion:
+    def publish(self, workspace: str, name: str, version: int,
+                actor: str) -> catalog.VersionView:
         with self.db.session() as session:
-            return catalog.publish(session, name, version, actor)
+            return catalog.publish(session, name, version, actor, workspace)
 
-    def retire(self, name: str, version: int, actor: str) -> TemplateVersion:
+    def retire(self, workspace: str, name: str, version: int,
+               actor: str) -> catalog.VersionView:
         with self.db.session() as session:
-            return catalog.retire(session, name, version, actor)
+            return catalog.retire(session, name, version, actor, workspace)
 
-    def source(self, name: str, version: int) -> catalog.TemplateSource:
-        return catalog.load_source(self.store, self.version(name, version))
+    def source(self, workspace: str, name: str, version: int) -> catalog.TemplateSource:
+        return catalog.load_source(self.store, self.version(workspace, name, version))
 
-    def preview(self, name: str, version: int, request: DocumentRequest | None = None) -> bytes:
+    def preview(self, workspace: str, name: str, version: int,
+                request: DocumentRequest | None = None) -> bytes:
         """The version filled with the kind's sample data (or `request`): a PDF, not sealed."""
         if request is not None and request.kind != name:
             raise Unprocessable(f"this preview is for {name}, the request is a {request.kind}",
                                 code="kind_mismatch",
                                 details=[{"field": "kind", "message": f"must be {name}"}])
-        template = self.source(name, version)
+        template = self.source(workspace, name, version)
         with self.db.session() as session:
             table = rates.current_rates(session)
         try:
@@ -93,15 +99,15 @@ class TemplateAuthoring:
                                       if isinstance(exc, RenderLimitExceeded)
                                       else "template_error")) from exc
 
-    def diff(self, name: str, old: int, new: int) -> str:
-        return unified_diff(self.source(name, old), self.source(name, new))
+    def diff(self, workspace: str, name: str, old: int, new: int) -> str:
+        return unified_diff(self.source(workspace, name, old), self.source(workspace, name, new))
 
-    def history(self, name: str) -> tuple[list[dict[str, Any]], bool]:
-        """The kind's audit trail (uploads, publications, retirements) and whether its hash
-        chain is intact."""
+    def history(self, workspace: str, name: str) -> tuple[list[dict[str, Any]], bool]:
+        """The kind's audit trail in the workspace (uploads, publications, retirements) and
+        whether its hash chain is intact."""
         catalog.require_kind(name)
         with self.db.session() as session:
-            events = audit.trail(session, f"template:{name}")
+            events = audit.trail(session, catalog.history_subject(name, workspace))
             return [audit.event_json(event) for event in events], audit.verify_chain(events)
 
 

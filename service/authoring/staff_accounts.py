@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.authoring.models import StaffAccount
 from service.errors import Conflict, Unprocessable
+from service.workspaces import DEFAULT_WORKSPACE, registry
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -25,7 +26,10 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create(session: Session, email: str, name: str, password: str) -> StaffAccount:
+def create(session: Session, email: str, name: str, password: str,
+           workspace: str = DEFAULT_WORKSPACE) -> StaffAccount:
+    """An account of `workspace` (which must exist): it edits that workspace's templates."""
+    registry.get(session, workspace)
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise Unprocessable(f"{email!r} is not an email address", code="invalid_email")
@@ -33,7 +37,7 @@ def create(session: Session, email: str, name: str, password: str) -> StaffAccou
         raise Unprocessable(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
                             code="weak_password")
     account = StaffAccount(email=email, name=name.strip() or email,
-                           password_hash=_hasher.hash(password))
+                           password_hash=_hasher.hash(password), workspace=workspace)
     session.add(account)
     try:
         session.flush()

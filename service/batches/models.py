@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, utcnow
+from service.db import Base, utcnow, workspace_column
 
 
 class Batch(Base):
     __tablename__ = "batches"
     __table_args__ = (
-        UniqueConstraint("api_key_id", "idempotency_key", name="uq_batches_idempotency"),
+        UniqueConstraint("workspace", "idempotency_key", name="uq_batches_idempotency"),
     )
+    workspace: Mapped[str] = workspace_column()
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(20))  # queued | running | done
     total: Mapped[int] = mapped_column(Integer)
@@ -32,7 +33,9 @@ class BatchItem(Base):
     __table_args__ = (
         Index("ix_batch_items_claim", "status", "id"),  # the next pending item, in order
         Index("ix_batch_items_batch", "batch_id", "status"),  # progress, "is the batch done?"
+        Index("ix_batch_items_workspace_status", "workspace", "status"),  # the quota
     )
+    workspace: Mapped[str] = workspace_column()
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
     index: Mapped[int] = mapped_column(Integer)

@@ -1,8 +1,8 @@
 """Tell the batch's caller it is finished: a signed `batch.done` webhook to its URL.
 
-The event goes through the durable outbox (service.signature_requests.outbox) in the same
-transaction that reads the outcome; any process running the outbox thread delivers it, with
-retries and backoff.
+It is signed with the secret of the batch's workspace. The event goes through the durable
+outbox (service.signature_requests.outbox) in the same transaction that reads the outcome;
+any process running the outbox thread delivers it, with retries and backoff.
 """
 
 from __future__ import annotations
@@ -36,4 +36,5 @@ def notify_done(services: Any, batch_id: str) -> None:
                 "done": progress.done, "failed": progress.failed,
                 "finished_at": iso_utc(batch.finished_at) if batch.finished_at else None,
                 "links": {"self": f"/v1/batches/{batch.id}",
-                          "zip": f"/v1/batches/{batch.id}/zip"}}, url=batch.webhook_url)
+                          "zip": f"/v1/batches/{batch.id}/zip"}}, url=batch.webhook_url,
+                workspace=batch.workspace)

@@ -16,7 +16,9 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.batches.models import Batch, BatchItem
-from service.db import Database, utcnow
+from service.db import Database, Workspace, utcnow
+from service.errors import ServiceError
+from service.workspaces import DEFAULT_WORKSPACE
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
@@ -31,6 +33,7 @@ class Claimed:
     request: dict[str, Any]
     attempts: int
     api_key_id: str
+    workspace: str  # the submitting key's: the document belongs to it
 
 
 @dataclass(frozen=True)
@@ -48,17 +51,52 @@ def new_batch_id() -> str:
     return "bat_" + secrets.token_hex(10)
 
 
+class QuotaExceeded(ServiceError):
+    status = 429
+    code = "quota_exceeded"
+
+
+def waiting_items(session: Session, workspace: str) -> int:
+    """Items of the workspace not finished yet (pending or being made)."""
+    return session.scalar(select(func.count()).select_from(BatchItem).where(
+        BatchItem.workspace == workspace, BatchItem.status.in_((PENDING, RUNNING)))) or 0
+
+
+def check_quota(session: Session, workspace: str, adding: int) -> None:
+    """Refuse a submission that would leave more than the workspace's quota of items
+    waiting. The workspace row is written first: that takes its lock (a row lock on
+    PostgreSQL, the write lock on SQLite), so two submissions at once cannot both pass."""
+    session.execute(update(Workspace).where(Workspace.id == workspace)
+                    .values(max_pending_items=Workspace.max_pending_items))
+    limit = session.scalar(select(Workspace.max_pending_items)
+                           .where(Workspace.id == workspace))
+    if limit is None:
+        raise ServiceError(f"workspace {workspace} does not exist")
+    waiting = waiting_items(session, workspace)
+    if waiting + adding > limit:
+        raise QuotaExceeded(
+            f"workspace {workspace} may have at most {limit} batch items waiting; "
+            f"{waiting} are waiting and this batch adds {adding}: wait for batches to "
+            "finish, send fewer items, or ask the operator to raise the quota",
+            details=[{"field": "documents", "message": f"at most {limit - waiting} more "
+                      "items can be queued now"}])
+
+
 def submit(session: Session, api_key_id: str, requests: Sequence[dict[str, Any] | None],
            errors: dict[int, dict[str, Any]], webhook_url: str | None,
-           idempotency_key: str | None, request_sha256: str) -> Batch:
-    """Queue a batch. `requests[i]` is None where item i was refused at the edge (`errors`)."""
+           idempotency_key: str | None, request_sha256: str,
+           workspace: str = DEFAULT_WORKSPACE) -> Batch:
+    """Queue a batch of `workspace`. `requests[i]` is None where item i was refused at the
+    edge (`errors`). Beyond the workspace's quota of waiting items, nothing is queued."""
+    check_quota(session, workspace, sum(1 for request in requests if request is not None))
     batch = Batch(id=new_batch_id(), status="queued", total=len(requests),
-                  api_key_id=api_key_id, webhook_url=webhook_url,
+                  api_key_id=api_key_id, webhook_url=webhook_url, workspace=workspace,
                   idempotency_key=idempotency_key, request_sha256=request_sha256)
     session.add(batch)
     session.flush()
     session.bulk_insert_mappings(BatchItem, [  # type: ignore[arg-type]
         {"batch_id": batch.id, "index": index, "request": request or {},
+         "workspace": workspace,
          "status": PENDING if request is not None else FAILED, "attempts": 0,
          "error": errors.get(index)}
         for index, request in enumerate(requests)])
@@ -107,10 +145,11 @@ def claim(db: Database, limit: int, lease: timedelta, item_id: int | None = None
         batch_ids = {row.batch_id for row in rows}
         session.execute(update(Batch).where(Batch.id.in_(batch_ids), Batch.status == "queued")
                         .values(status="running"))
-        keys = dict(session.execute(select(Batch.id, Batch.api_key_id)
-                                    .where(Batch.id.in_(batch_ids))).all())
+        owners = {batch_id: (key, workspace) for batch_id, key, workspace in session.execute(
+            select(Batch.id, Batch.api_key_id, Batch.workspace)
+            .where(Batch.id.in_(batch_ids))).all()}
     return [Claimed(row.id, row.batch_id, row.index, row.request, row.attempts,
-                    keys[row.batch_id]) for row in rows]
+                    *owners[row.batch_id]) for row in rows]
 
 
 def complete(db: Database, item: Claimed, document_id: str) -> bool:

@@ -29,7 +29,10 @@ def idempotency_key(item: Claimed) -> str:
 
 def process(services: Any, item: Claimed) -> bool:
     """Issue the item's document; True when this completed its batch."""
-    caller = Caller(key_id=item.api_key_id, name="batch", roles=frozenset({"system"}))
+    # The submitting key's workspace: the document, its idempotency key and its template
+    # are that workspace's, whichever process makes it.
+    caller = Caller(key_id=item.api_key_id, name="batch", roles=frozenset({"system"}),
+                    workspace=item.workspace)
     try:
         request = DocumentRequest.model_validate(item.request)
         issued = services.documents.issue(request, caller, idempotency_key(item))

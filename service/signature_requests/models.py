@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, utcnow
+from service.db import Base, utcnow, workspace_column
 
 
 class SignatureRequest(Base):
@@ -21,6 +21,7 @@ class SignatureRequest(Base):
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
     )
+    workspace: Mapped[str] = workspace_column()  # the document's
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     document_id: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))  # pending|signed|locked|expired|cancelled
@@ -48,6 +49,7 @@ class OutboxMessage(Base):
     __tablename__ = "signature_outbox"
     __table_args__ = (Index("ix_signature_outbox_due", "done_at", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = workspace_column()  # whose secret signs a webhook
     kind: Mapped[str] = mapped_column(String(20))  # webhook | mail
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     target: Mapped[str | None] = mapped_column(Text)  # a webhook's own URL (a batch's)

@@ -7,7 +7,10 @@ of times. The debtor's request never waits for a webhook receiver or a mail serv
 Webhooks are signed like Stripe's and DocuSeal's: header ``Amiable-Signature:
 t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``; the receiver recomputes the
 HMAC and refuses stale timestamps. ``Amiable-Event-Id`` stays the same across retries so
-the receiver can drop duplicates.
+the receiver can drop duplicates. The secret is the one of the workspace the event belongs
+to (``Amiable-Workspace``, and ``workspace`` in the body), so a workspace's receiver cannot
+forge, nor verify, another workspace's events; the operator's AMIABLE_WEBHOOK_SECRET signs
+the default workspace's only.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import requests
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.db import Database, iso_utc, utcnow
+from service.db import Database, Workspace, iso_utc, utcnow
 from service.mail import Attachment, Mail, Mailer, MailError
 from service.signature_requests.models import OutboxMessage
 from service.storage import BlobStore
+from service.workspaces import DEFAULT_WORKSPACE, registry
 
 log = logging.getLogger("amiable.outbox")
 
@@ -55,23 +59,29 @@ class Outbox:
         self.webhook_secret = webhook_secret
         self.backoff_seconds = backoff_seconds
         self.wake = threading.Event()
-        if webhook_url and not webhook_secret:
-            log.warning("AMIABLE_WEBHOOK_URL is set without AMIABLE_WEBHOOK_SECRET: "
-                        "webhooks are disabled (they must be signed)")
 
     # --- writing, inside the caller's transaction ------------------------------------
 
     def webhook(self, session: Session, event_type: str, data: dict[str, Any],
-                url: str | None = None) -> None:
-        """Queue an event for `url`, or for the configured AMIABLE_WEBHOOK_URL. Webhooks
-        are always signed: with no secret configured, none is sent."""
-        if not ((url or self.webhook_url) and self.webhook_secret):
+                url: str | None = None, workspace: str = DEFAULT_WORKSPACE) -> None:
+        """Queue an event of `workspace` for `url` (a batch's own), else for the
+        workspace's webhook URL (the default workspace's is AMIABLE_WEBHOOK_URL when it
+        has none). Every webhook is signed with the workspace's secret."""
+        target = url or self._workspace_url(session, workspace)
+        if not target:
             return
         payload = {"id": "evt_" + secrets.token_hex(12), "type": event_type,
-                   "created_at": iso_utc(utcnow()), "data": data}
-        session.add(OutboxMessage(kind="webhook", payload=payload, target=url, attempts=0,
-                                  next_attempt_at=utcnow(), failed=False))
+                   "created_at": iso_utc(utcnow()), "workspace": workspace, "data": data}
+        session.add(OutboxMessage(kind="webhook", payload=payload, target=target,
+                                  workspace=workspace, attempts=0, next_attempt_at=utcnow(),
+                                  failed=False))
         self.wake.set()
+
+    def _workspace_url(self, session: Session, workspace: str) -> str | None:
+        found = session.get(Workspace, workspace)
+        if found is not None and found.webhook_url:
+            return found.webhook_url
+        return self.webhook_url if workspace == DEFAULT_WORKSPACE else None
 
     def mail(self, session: Session, to: str, subject: str, text: str, *,
              pdf_sha256: str | None = None, filename: str | None = None) -> None:
@@ -112,7 +122,8 @@ class Outbox:
     def _attempt(self, message: OutboxMessage) -> int:
         try:
             if message.kind == "webhook":
-                self._post_webhook(message.payload, message.target or self.webhook_url)
+                self._post_webhook(message.payload, message.target or self.webhook_url,
+                                   message.workspace)
             else:
                 self._send_mail(message.payload)
         except (requests.RequestException, MailError, OSError) as exc:
@@ -135,15 +146,20 @@ class Outbox:
                 attempts=attempts, last_error=error[:1000], failed=give_up,
                 done_at=utcnow() if give_up else None, next_attempt_at=utcnow() + delay))
 
-    def _post_webhook(self, payload: dict[str, Any], url: str | None) -> None:
-        assert url
-        assert self.webhook_secret
+    def _post_webhook(self, payload: dict[str, Any], url: str | None, workspace: str) -> None:
+        if not url:
+            raise OSError("this webhook has no target URL")
+        with self.db.session() as session:  # read now: a rotated secret applies to retries
+            secret = registry.webhook_secret(session, workspace, self.webhook_secret)
+        if not secret:
+            raise OSError(f"workspace {workspace} has no webhook secret")
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
-        signature = webhook_signature(self.webhook_secret, timestamp, body)
+        signature = webhook_signature(secret, timestamp, body)
         response = requests.post(url, data=body, timeout=_WEBHOOK_TIMEOUT_SECONDS,
                                  headers={"Content-Type": "application/json",
                                           "Amiable-Event-Id": payload["id"],
+                                          "Amiable-Workspace": workspace,
                                           "Amiable-Signature": f"t={timestamp},v1={signature}"})
         if not 200 <= response.status_code < 300:
             raise requests.HTTPError(f"the receiver answered {response.status_code}")

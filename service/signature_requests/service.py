@@ -34,6 +34,7 @@ from service.signature_requests.outbox import Outbox
 from service.signature_requests.placement import signature_area
 from service.signature_requests.tokens import new_token, token_sha256
 from service.storage import BlobStore
+from service.workspaces import HasWorkspace, visible_to
 from signing import Sealer, signed_revision_hashes, validate_pdf
 from signing.debtor import (
     CERTIFICATION_FIELD_NAME,
@@ -125,7 +126,7 @@ class SignatureService:
             self._require_mailer()
         with self.db.session() as session:
             document = session.get(Document, document_id)
-            if document is None:
+            if document is None or not visible_to(caller, document.workspace):
                 raise NotFound(f"no document {document_id}")
             if document.kind != "echeancier":
                 raise Unprocessable("only an échéancier can be sent for signature; "
@@ -141,6 +142,7 @@ class SignatureService:
         now = utcnow()
         row = SignatureRequest(
             id="sr_" + secrets.token_hex(10), document_id=document_id, status=PENDING,
+            workspace=document.workspace,
             signer_name=name, signer_email=email, token_sha256=token_sha256(token),
             api_key_id=caller.key_id, created_at=now,
             expires_at=now + timedelta(days=expires_in_days), page_sha256s=page_shas,
@@ -164,13 +166,13 @@ class SignatureService:
                     "to": row.signer_email, "purpose": "link", "message_id": message_id})])
         return row, url
 
-    def get(self, request_id: str) -> SignatureRequest:
+    def get(self, request_id: str, caller: HasWorkspace) -> SignatureRequest:
         with self.db.session() as session:
-            return self._for_update(session, request_id)
+            return self._visible(session, request_id, caller)
 
     def cancel(self, request_id: str, caller: Caller) -> SignatureRequest:
         with self.db.session() as session:
-            row = self._for_update(session, request_id)
+            row = self._visible(session, request_id, caller)
             if row.status == "cancelled":
                 return row
             row = self._pending(session, request_id, "cancelled")
@@ -185,6 +187,8 @@ class SignatureService:
         Only the token's hash is kept, so the old link cannot be sent again; replacing it
         also means a forwarded or leaked older e-mail is worth nothing.
         """
+        with self.db.session() as session:
+            self._visible(session, request_id, caller)
         self._require_mailer()
         with self.db.session() as session:
             row = self._pending(session, request_id, "reminded")
@@ -203,15 +207,15 @@ class SignatureService:
                                             "message_id": message_id})])
         return row, url
 
-    def signed_pdf(self, request_id: str) -> bytes:
-        row = self.get(request_id)
+    def signed_pdf(self, request_id: str, caller: HasWorkspace) -> bytes:
+        row = self.get(request_id, caller)
         if row.signed_pdf_sha256 is None:
             raise NotFound(f"signature request {request_id} is {row.status}: no signed PDF",
                            code="not_signed")
         return self.store.get(row.signed_pdf_sha256)
 
-    def evidence(self, request_id: str) -> dict[str, Any]:
-        row = self.get(request_id)
+    def evidence(self, request_id: str, caller: HasWorkspace) -> dict[str, Any]:
+        row = self.get(request_id, caller)
         with self.db.session() as session:
             document = session.get(Document, row.document_id)
             assert document is not None
@@ -352,7 +356,8 @@ class SignatureService:
             if locked:
                 row.status, row.closed_at, row.code_hash = "locked", utcnow(), None
                 events.append(PendingEvent("request.locked", {"reason": "too many wrong codes"}))
-                self.outbox.webhook(session, "signature_request.locked", self._hook_data(row))
+                self.outbox.webhook(session, "signature_request.locked", self._hook_data(row),
+                                    workspace=row.workspace)
             audit.append(session, row.id, "debtor", events)
             left = otp.MAX_FAILURES - row.code_failures
         if locked:
@@ -416,7 +421,8 @@ class SignatureService:
                 PendingEvent("document.signed", {"signed_sha256": signed_sha,
                                                  "seal": self.sealer.description()})])
             self._queue_signed_copies(session, current, document, signed_sha)
-            self.outbox.webhook(session, "signature_request.signed", self._hook_data(current))
+            self.outbox.webhook(session, "signature_request.signed", self._hook_data(current),
+                                workspace=current.workspace)
             return current
 
     def _queue_signed_copies(self, session: Session, row: SignatureRequest, document: Document,
@@ -504,10 +510,19 @@ class SignatureService:
         if pending is not None:
             raise _pending_conflict(document_id)
 
+    def _visible(self, session: Session, request_id: str,
+                 caller: HasWorkspace) -> SignatureRequest:
+        """The request, if `caller` may see it: another workspace's id is a 404, so its
+        status, evidence and links stay unknown."""
+        row = session.get(SignatureRequest, request_id)
+        if row is None or not visible_to(caller, row.workspace):
+            raise _not_found(request_id)
+        return self._for_update(session, request_id)
+
     def _for_update(self, session: Session, request_id: str) -> SignatureRequest:
         row = session.get(SignatureRequest, request_id)
         if row is None:
-            raise NotFound(f"no signature request {request_id}")
+            raise _not_found(request_id)
         self._refresh(session, row)
         return row
 
@@ -545,7 +560,8 @@ class SignatureService:
         if row.status == PENDING and utcnow() > as_utc(row.expires_at):
             row.status, row.closed_at, row.code_hash = "expired", utcnow(), None
             audit.append(session, row.id, "system", [PendingEvent("request.expired", {})])
-            self.outbox.webhook(session, "signature_request.expired", self._hook_data(row))
+            self.outbox.webhook(session, "signature_request.expired", self._hook_data(row),
+                                workspace=row.workspace)
 
     def _expire_overdue(self, session: Session, document_id: str | None = None) -> None:
         query = select(SignatureRequest).where(SignatureRequest.status == PENDING,
@@ -559,6 +575,10 @@ class SignatureService:
         """Expire every overdue request (run by the outbox thread), so webhooks go out."""
         with self.db.session() as session:
             self._expire_overdue(session)
+
+
+def _not_found(request_id: str) -> NotFound:
+    return NotFound(f"no signature request {request_id}")
 
 
 def _pending_conflict(document_id: str) -> Conflict:

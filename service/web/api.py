@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from service import rates as rate_store
 from service.documents import document_json
 from service.domain.rates import Semester, SemesterRates
-from service.errors import BadRequest, Unprocessable
+from service.errors import BadRequest, Forbidden, Unprocessable
 from service.web.openapi import ApiDescription
 from service.web.schemas import (
     DocumentOut,
@@ -21,6 +21,7 @@ from service.web.schemas import (
     RatesIn,
     RatesOut,
 )
+from service.workspaces import DEFAULT_WORKSPACE
 
 bp = Blueprint("api", __name__)
 api = ApiDescription(title="Amiable API", version="1")
@@ -69,14 +70,14 @@ def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str
                summary="A document: figures, template, hashes, seal",
                responses={200: DocumentOut, **_errors(401, 403, 404)})
 def get_document(doc_id: str) -> Response:
-    return jsonify(document_json(_services().documents.get(doc_id)))
+    return jsonify(document_json(_services().documents.get(doc_id, g.caller)))
 
 
 @api.operation(bp, "GET", "/v1/documents/<doc_id>/pdf", tag="documents", role="system",
                summary="The sealed PDF", responses={200: "application/pdf",
                                                     **_errors(401, 403, 404)})
 def get_pdf(doc_id: str) -> Response:
-    document, data = _services().documents.pdf(doc_id)
+    document, data = _services().documents.pdf(doc_id, g.caller)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{document.kind}-{doc_id}.pdf"'
     response.set_etag(document.pdf_sha256)
@@ -87,7 +88,7 @@ def get_pdf(doc_id: str) -> Response:
                summary="The document's audit trail (hash-chained)",
                responses={200: EventsOut, **_errors(401, 403, 404)})
 def get_events(doc_id: str) -> Response:
-    events, valid = _services().documents.events(doc_id)
+    events, valid = _services().documents.events(doc_id, g.caller)
     return jsonify({"document_id": doc_id, "chain_valid": valid, "events": events})
 
 
@@ -111,9 +112,14 @@ def list_rates() -> Response:
 
 
 @api.operation(bp, "PUT", "/v1/rates/<semester>", tag="rates", role="legal", body=RatesIn,
-               summary="Enter a semester's rates (e.g. 2026-S2) without a release",
+               summary="Enter a semester's rates (e.g. 2026-S2) without a release "
+               "(the operator's keys only: rates are shared by every workspace)",
                responses={200: RateOut, **_errors(400, 401, 403, 422)})
 def put_rates(semester: str, body: RatesIn) -> Response:
+    if g.caller.workspace != DEFAULT_WORKSPACE:
+        # Rates are shared: one workspace entering them would change every other's letters.
+        raise Forbidden("rates are shared by every workspace: only the operator's keys "
+                        "(default workspace) may enter them")
     try:
         parsed = Semester.parse(semester)
     except ValueError:

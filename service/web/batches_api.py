@@ -15,11 +15,12 @@ from service import audit
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
 from service.db import Document, iso_utc
-from service.errors import Conflict, NotFound, Unprocessable
+from service.errors import Conflict, NotFound
 from service.pipeline import today_in_paris
 from service.web.api import api, idempotency_key
 from service.web.errors import summarize, validation_details
 from service.web.schemas import BatchOut, BatchRequest, DocumentRequest, ErrorOut
+from service.workspaces import visible_to
 
 bp = Blueprint("batches", __name__)
 MAX_BATCH_BYTES = 64 * 1024 * 1024  # 10,000 requests of a few kB each
@@ -52,6 +53,9 @@ def _validate_items(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any
 
 def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
     progress = queue.progress(session, batch.id)
+    # Read the status after the counts: the item that finishes a batch marks it done in the
+    # same commit, so (under READ COMMITTED) counts showing it finished imply status done.
+    session.refresh(batch)
     base = f"/v1/batches/{batch.id}"
     body: dict[str, Any] = {"id": batch.id, "status": batch.status, "total": batch.total,
                             "done": progress.done, "failed": progress.failed,
@@ -71,19 +75,14 @@ def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
                "`webhook_url`, a `batch.done` event is posted when it finishes. An invalid "
                "item fails alone. `Idempotency-Key` makes the submission safe to retry.",
                responses={202: BatchOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
-                          409: ErrorOut, 413: ErrorOut, 422: ErrorOut})
+                          409: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut})
 def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
     key = idempotency_key()
     body_sha = audit.canonical_sha256(body.model_dump(mode="json"))
     services = _services()
-    if body.webhook_url and not services.settings.webhook_secret:
-        raise Unprocessable("webhooks are signed with HMAC-SHA256: set AMIABLE_WEBHOOK_SECRET "
-                            "on the service to use webhook_url", code="webhooks_disabled",
-                            details=[{"field": "webhook_url",
-                                      "message": "no webhook secret is configured"}])
     with services.db.session() as session:
         if key:
-            existing = session.scalar(select(Batch).where(Batch.api_key_id == g.caller.key_id,
+            existing = session.scalar(select(Batch).where(Batch.workspace == g.caller.workspace,
                                                           Batch.idempotency_key == key))
             if existing is not None:
                 if existing.request_sha256 != body_sha:
@@ -93,7 +92,8 @@ def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
                     "Location": f"/v1/batches/{existing.id}", "Idempotent-Replayed": "true"}
         requests, errors = _validate_items(body.documents)
         batch = queue.submit(session, g.caller.key_id, requests, errors,
-                             str(body.webhook_url) if body.webhook_url else None, key, body_sha)
+                             str(body.webhook_url) if body.webhook_url else None, key, body_sha,
+                             workspace=g.caller.workspace)
         audit.append(session, batch.id, g.caller.key_id, [audit.PendingEvent(
             "batch.submitted", {"total": batch.total, "refused": len(errors),
                                 "request_sha256": body_sha})])
@@ -113,8 +113,9 @@ def _allow_large_batches() -> None:
 
 
 def _batch(session: Any, batch_id: str) -> Batch:
+    """The batch, if the caller may see it (another workspace's id is a 404)."""
     batch = session.get(Batch, batch_id)
-    if batch is None:
+    if batch is None or not visible_to(g.caller, batch.workspace):
         raise NotFound(f"no batch {batch_id}")
     return batch
 

@@ -37,6 +37,8 @@ class _Event(BaseModel):
                     description="Same across retries (also in `Amiable-Event-Id`): drop "
                     "duplicates by it")
     created_at: str = Field(description="When the event happened, ISO 8601 UTC with a Z")
+    workspace: str = Field(description="The workspace the event belongs to (also in "
+                           "`Amiable-Workspace`): its secret signs the delivery")
 
 
 class SignatureRequestLinks(BaseModel):

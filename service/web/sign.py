@@ -130,7 +130,7 @@ def create_request(body: SignatureRequestIn) -> tuple[Response, int, dict[str, s
                summary="A signature request and its status",
                responses={200: SignatureRequestOut, **ERRORS})
 def get_request(request_id: str) -> Response:
-    return jsonify(_request_json(_service().get(request_id)))
+    return jsonify(_request_json(_service().get(request_id, g.caller)))
 
 
 @api.operation(bp, "POST", "/v1/signature-requests/<request_id>/cancel", tag=TAG,
@@ -153,7 +153,7 @@ def remind_request(request_id: str) -> Response:
                summary="The signed PDF: debtor's signature, evidence, organisation seal",
                responses={200: "application/pdf", **ERRORS})
 def signed_pdf(request_id: str) -> Response:
-    response = Response(_service().signed_pdf(request_id), mimetype="application/pdf")
+    response = Response(_service().signed_pdf(request_id, g.caller), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="echeancier-{request_id}.pdf"'
     return response
 
@@ -162,7 +162,7 @@ def signed_pdf(request_id: str) -> Response:
                role="system", summary="The dossier de preuve (hash-chained events) as JSON",
                responses={200: EvidenceOut, **ERRORS})
 def evidence(request_id: str) -> Response:
-    return jsonify(_service().evidence(request_id))
+    return jsonify(_service().evidence(request_id, g.caller))
 
 
 # --- the debtor's page ------------------------------------------------------------------

@@ -144,6 +144,11 @@ def _authoring() -> TemplateAuthoring:
     return authoring_for(current_app)
 
 
+def _workspace() -> str:
+    """The signed-in person's workspace: its templates are the only ones the pages show."""
+    return str(g.staff.workspace)
+
+
 def _actor() -> str:
     return f"staff:{g.staff.email}"
 
@@ -194,12 +199,12 @@ def sign_out() -> Response:
 @bp.get("/modeles")
 @signed_in
 def kinds() -> Response:
-    return _page("kinds.html", kinds=_authoring().kinds())
+    return _page("kinds.html", kinds=_authoring().kinds(_workspace()))
 
 
 def _kind_page(name: str, status: int = 200, problems: list[str] | None = None,
                note: str = "") -> Response:
-    return _page("kind.html", status, name=name, versions=_authoring().versions(name),
+    return _page("kind.html", status, name=name, versions=_authoring().versions(_workspace(), name),
                  context=kind_context(name), problems=problems or [], note=note)
 
 
@@ -218,8 +223,8 @@ def upload(name: str) -> Response:
     if file is None or not file.filename:
         return _kind_page(name, 422, ["Choisissez un fichier .html ou .docx."], note)
     try:
-        uploaded = _authoring().upload(name, file.filename, file.read(MAX_UPLOAD_BYTES + 1),
-                                       note, _actor())
+        uploaded = _authoring().upload(_workspace(), name, file.filename,
+                                       file.read(MAX_UPLOAD_BYTES + 1), note, _actor())
     except TemplateRefused as exc:
         return _kind_page(name, 422, [str(p) for p in exc.problems], note)
     except ServiceError as exc:
@@ -234,9 +239,10 @@ def upload(name: str) -> Response:
 def version(name: str, number: int) -> Response:
     _kind_or_404(name)
     authoring = _authoring()
-    row = _or_404(lambda: authoring.version(name, number))
-    published = next((v for v in authoring.versions(name) if v.status == "published"), None)
-    diff = (authoring.diff(name, published.version, number)
+    row = _or_404(lambda: authoring.version(_workspace(), name, number))
+    published = next((v for v in authoring.versions(_workspace(), name)
+                      if v.status == "published"), None)
+    diff = (authoring.diff(_workspace(), name, published.version, number)
             if published is not None and published.version != number else None)
     return _page("version.html", name=name, row=row, published=published, diff=diff)
 
@@ -246,7 +252,7 @@ def version(name: str, number: int) -> Response:
 def preview(name: str, number: int) -> Response:
     _kind_or_404(name)
     try:
-        pdf = _authoring().preview(name, number)
+        pdf = _authoring().preview(_workspace(), name, number)
     except ServiceError as exc:
         return Response(exc.message, status=exc.status, mimetype="text/plain")
     response = Response(pdf, mimetype="application/pdf")
@@ -260,7 +266,7 @@ def preview(name: str, number: int) -> Response:
 @signed_in
 def source(name: str, number: int) -> Response:
     _kind_or_404(name)
-    template = _or_404(lambda: _authoring().source(name, number))
+    template = _or_404(lambda: _authoring().source(_workspace(), name, number))
     response = Response(template.data, content_type=MEDIA_TYPES[template.format])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{name}-v{number}.{template.format}"')
@@ -271,7 +277,7 @@ def source(name: str, number: int) -> Response:
 @signed_in
 def publish(name: str, number: int) -> Response:
     _kind_or_404(name)
-    row = _or_404(lambda: _authoring().publish(name, number, _actor()))
+    row = _or_404(lambda: _authoring().publish(_workspace(), name, number, _actor()))
     flash(f"Version {row.version} publiée : les nouveaux documents l’utilisent.")
     return redirect(url_for("staff.kind", name=name))
 

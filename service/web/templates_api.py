@@ -16,8 +16,8 @@ from service.authoring.inspect import Problem
 from service.authoring.service import TemplateAuthoring, authoring_for
 from service.authoring.validation import MAX_UPLOAD_BYTES, TemplateRefused
 from service.authoring.variables import kind_context
-from service.catalog import require_kind
-from service.db import TemplateVersion, iso_utc
+from service.catalog import VersionView, require_kind
+from service.db import iso_utc
 from service.errors import BadRequest, NotFound
 from service.web.api import ERRORS, api
 from service.web.openapi import parse_json_object
@@ -106,7 +106,7 @@ def _authoring() -> TemplateAuthoring:
     return authoring_for(current_app)
 
 
-def version_json(row: TemplateVersion) -> dict[str, Any]:
+def version_json(row: VersionView) -> dict[str, Any]:
     base = f"{PREFIX}/{row.name}/versions/{row.version}"
     return {"name": row.name, "version": row.version, "status": row.status,
             "format": row.format, "sha256": row.sha256, "note": row.note, "author": row.author,
@@ -119,7 +119,7 @@ def version_json(row: TemplateVersion) -> dict[str, Any]:
                summary="The template kinds, each with its published version",
                responses={200: TemplatesOut, **_errors(401, 403)})
 def list_templates() -> Response:
-    kinds = _authoring().kinds()
+    kinds = _authoring().kinds(g.caller.workspace)
     return jsonify({"templates": [
         {"name": name, "published": version_json(row) if row else None}
         for name, row in kinds]})
@@ -140,8 +140,8 @@ def variables(name: str) -> Response:
                summary="The versions of a kind, oldest first",
                responses={200: VersionsOut, **_errors(401, 403, 404)})
 def list_versions(name: str) -> Response:
-    return jsonify({"name": name,
-                    "versions": [version_json(row) for row in _authoring().versions(name)]})
+    rows = _authoring().versions(g.caller.workspace, name)
+    return jsonify({"name": name, "versions": [version_json(row) for row in rows]})
 
 
 def _uploaded_file() -> tuple[str, bytes, str]:
@@ -168,7 +168,8 @@ def _uploaded_file() -> tuple[str, bytes, str]:
                responses={201: UploadedOut, **_errors(400, 401, 403, 404, 409, 422)})
 def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
     filename, data, note = _uploaded_file()
-    uploaded = _authoring().upload(name, filename, data, note, author=g.caller.key_id)
+    uploaded = _authoring().upload(g.caller.workspace, name, filename, data, note,
+                                   author=g.caller.key_id)
     body = {**version_json(uploaded.version), "variables": uploaded.variables}
     return jsonify(body), 201, {"Location": body["links"]["self"]}
 
@@ -177,14 +178,14 @@ def upload_version(name: str) -> tuple[Response, int, dict[str, str]]:
                summary="One version", responses={200: TemplateVersionOut,
                                                   **_errors(401, 403, 404)})
 def get_version(name: str, version: int) -> Response:
-    return jsonify(version_json(_authoring().version(name, version)))
+    return jsonify(version_json(_authoring().version(g.caller.workspace, name, version)))
 
 
 @api.operation(bp, "GET", f"{PREFIX}/<name>/versions/<int:version>/source", tag=TAG,
                role="legal", summary="The file as uploaded (a starting point for a new version)",
                responses={200: tuple(MEDIA_TYPES.values()), **_errors(401, 403, 404)})
 def get_source(name: str, version: int) -> Response:
-    source = _authoring().source(name, version)
+    source = _authoring().source(g.caller.workspace, name, version)
     response = Response(source.data, content_type=MEDIA_TYPES[source.format])
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{name}-v{version}.{source.format}"')
@@ -209,7 +210,7 @@ def _optional_request() -> DocumentRequest | None:
                "or the document request sent as body (not sealed)",
                responses={200: "application/pdf", **_errors(400, 401, 403, 404, 422)})
 def preview(name: str, version: int) -> Response:
-    pdf = _authoring().preview(name, version, _optional_request())
+    pdf = _authoring().preview(g.caller.workspace, name, version, _optional_request())
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="apercu-{name}-v{version}.pdf"'
     return response
@@ -220,14 +221,16 @@ def preview(name: str, version: int) -> Response:
                "earlier version rolls back)",
                responses={200: TemplateVersionOut, **_errors(401, 403, 404)})
 def publish(name: str, version: int) -> Response:
-    return jsonify(version_json(_authoring().publish(name, version, g.caller.key_id)))
+    row = _authoring().publish(g.caller.workspace, name, version, g.caller.key_id)
+    return jsonify(version_json(row))
 
 
 @api.operation(bp, "POST", f"{PREFIX}/<name>/versions/<int:version>/retire", tag=TAG,
                role="legal", summary="Retire a draft (the published version cannot be)",
                responses={200: TemplateVersionOut, **_errors(401, 403, 404, 409)})
 def retire(name: str, version: int) -> Response:
-    return jsonify(version_json(_authoring().retire(name, version, g.caller.key_id)))
+    row = _authoring().retire(g.caller.workspace, name, version, g.caller.key_id)
+    return jsonify(version_json(row))
 
 
 @api.operation(bp, "GET", f"{PREFIX}/<name>/diff/<int:old>/<int:new>", tag=TAG, role="legal",
@@ -235,14 +238,14 @@ def retire(name: str, version: int) -> Response:
                responses={200: DiffOut, **_errors(401, 403, 404)})
 def diff(name: str, old: int, new: int) -> Response:
     return jsonify({"name": name, "from_version": old, "to_version": new,
-                    "diff": _authoring().diff(name, old, new)})
+                    "diff": _authoring().diff(g.caller.workspace, name, old, new)})
 
 
 @api.operation(bp, "GET", f"{PREFIX}/<name>/events", tag=TAG, role="legal",
                summary="The kind's audit trail: uploads, publications, rollbacks (hash-chained)",
                responses={200: TemplateEventsOut, **_errors(401, 403, 404)})
 def events(name: str) -> Response:
-    trail, valid = _authoring().history(name)
+    trail, valid = _authoring().history(g.caller.workspace, name)
     return jsonify({"name": name, "chain_valid": valid, "events": trail})
 
 
@@ -251,7 +254,7 @@ def events(name: str) -> Response:
                responses={200: DOCX_MIME, **_errors(401, 403, 404)})
 def get_docx(doc_id: str) -> Response:
     services = current_app.extensions["amiable"]
-    document = services.documents.get(doc_id)
+    document = services.documents.get(doc_id, g.caller)
     if document.docx_sha256 is None:
         raise NotFound(f"document {doc_id} was made from an HTML template: it has no DOCX",
                        code="no_docx")

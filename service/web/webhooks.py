@@ -14,9 +14,10 @@ SIGNATURE_HEADER = "Amiable-Signature"
 _VERIFY = (
     "Every delivery is signed. Check it before trusting the body:\n\n"
     "1. Read `Amiable-Signature: t=<unix time>,v1=<hex>`.\n"
-    "2. Compute `HMAC-SHA256(secret, \"<t>.\" + raw body)` in hex, with your webhook "
-    "secret (your workspace's own when it has one, else `AMIABLE_WEBHOOK_SECRET`), and "
-    "compare it with `v1` in constant time.\n"
+    "2. Compute `HMAC-SHA256(secret, \"<t>.\" + raw body)` in hex, with the webhook "
+    "secret of the workspace named in `Amiable-Workspace` (shown when the workspace was "
+    "made; for the default workspace `AMIABLE_WEBHOOK_SECRET` when set), and compare it "
+    "with `v1` in constant time.\n"
     "3. Refuse a `t` more than 5 minutes from your clock: an old delivery replayed is not "
     "a new event.\n\n"
     "A delivery not answered with a 2xx within 10 s is retried with exponential backoff, "
@@ -31,6 +32,9 @@ api.webhook_headers.extend([
     {"name": "Amiable-Event-Id", "in": "header", "required": True,
      "description": "The event's `id`, the same on every retry",
      "schema": {"type": "string", "pattern": r"^evt_[0-9a-f]{24}$"}},
+    {"name": "Amiable-Workspace", "in": "header", "required": True,
+     "description": "The workspace the event belongs to, whose secret signs it",
+     "schema": {"type": "string"}},
 ])
 
 for _event, _summary in (
@@ -38,7 +42,8 @@ for _event, _summary in (
         ("signature_request.locked", "Too many wrong codes: the request is locked"),
         ("signature_request.expired", "The signing link expired unsigned")):
     api.webhook(_event, SignatureRequestEvent, summary=_summary,
-                description=f"Sent to `AMIABLE_WEBHOOK_URL`.\n\n{_VERIFY}")
+                description="Sent to the workspace's `webhook_url` (the default "
+                f"workspace's: `AMIABLE_WEBHOOK_URL`).\n\n{_VERIFY}")
 
 api.webhook("batch.done", BatchDoneEvent,
             summary="Every item of a batch is made or has failed",

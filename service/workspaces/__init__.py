@@ -5,7 +5,8 @@ resource of another workspace is answered 404, never 403: ids are printed in QR 
 are not secret, so a 403 would confirm that an id exists. Keys with the `admin` role of the
 operator (the key in AMIABLE_API_KEY) see every workspace.
 
-Every use case asks one of the two functions below, so the rule lives in one place.
+Every use case asks one of the two functions below, so the rule lives in one place. The
+workspaces themselves (webhook secret, batch quota) are in `registry`.
 """
 
 from __future__ import annotations

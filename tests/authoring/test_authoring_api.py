@@ -111,9 +111,10 @@ def test_upload_publish_and_roll_back(app: Flask, client: FlaskClient, auth: dic
     assert "NOUVELLE FORMULE" not in pdf_text(
         client.get(f"/v1/documents/{post_document(load_example('relance-level1')).get_json()['id']}/pdf",
                    headers=auth).data)
-    # ...but can be asked for by number.
+    # ...nor when asked for by number: a draft is previewed, it issues no document.
     asked = post_document({**load_example("relance-level1"), "template_version": number})
-    assert asked.get_json()["template"]["version"] == number
+    assert asked.status_code == 422
+    assert asked.get_json()["error"]["code"] == "template_not_published"
 
     published = client.post(f"/v1/templates/relance/versions/{number}/publish", headers=auth)
     assert published.get_json()["status"] == "published"
@@ -137,6 +138,10 @@ def test_upload_publish_and_roll_back(app: Flask, client: FlaskClient, auth: dic
     assert rolled_back.get_json()["status"] == "published"
     last = post_document(load_example("relance-level1")).get_json()
     assert last["template"]["version"] == 1
+    # The version rolled back from is retired: no new document is made with it.
+    retired = post_document({**load_example("relance-level1"), "template_version": number})
+    assert retired.status_code == 422
+    assert retired.get_json()["error"]["code"] == "template_retired"
 
     trail = client.get("/v1/templates/relance/events", headers=auth).get_json()
     assert trail["chain_valid"] is True

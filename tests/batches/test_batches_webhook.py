@@ -7,11 +7,11 @@ import hmac
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from service import create_app
 from service.batches import worker
 from service.config import Settings
+from service.db import Workspace
 from service.signature_requests import signatures
 from service.web.ops_models import BatchDoneEvent
 from tests.conftest import MASTER_KEY, relance_batch
@@ -42,8 +42,22 @@ def test_batch_done_webhook_is_signed(tmp_path: Path, hooks: Hooks) -> None:
     app.extensions["amiable"].db.engine.dispose()
 
 
-def test_webhook_url_needs_a_secret(client: Any, auth: dict[str, str], hooks: Hooks) -> None:
-    response = client.post("/v1/batches", headers=auth, json={
-        "documents": relance_batch(1, "W"), "webhook_url": hooks.url})
-    assert response.status_code == 422
-    assert response.get_json()["error"]["code"] == "webhooks_disabled"
+def test_without_an_operator_secret_the_default_workspace_signs_with_its_own(
+        tmp_path: Path, hooks: Hooks) -> None:
+    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    batch = client.post("/v1/batches", headers=headers, json={
+        "documents": relance_batch(1, "W"), "webhook_url": hooks.url}).get_json()
+    worker.run(app.extensions["amiable"], threading.Event(), lease=timedelta(seconds=60),
+               until_idle=True)
+    signatures(app).outbox.deliver_due()
+    [event] = [h for h in hooks.received if h["json"]["data"]["id"] == batch["id"]]
+    with app.extensions["amiable"].db.session() as session:
+        secret = session.get(Workspace, "default").webhook_secret
+    timestamp, signature = (part.split("=", 1)[1] for part in
+                            event["headers"]["Amiable-Signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + event["body"],
+                        hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(signature, expected)
+    app.extensions["amiable"].db.engine.dispose()

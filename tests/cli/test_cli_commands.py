@@ -1,4 +1,4 @@
-"""The `amiable` command: init, render offline, keys, rates."""
+"""The `amiable` command: init, render offline, keys and workspaces, rates."""
 
 from __future__ import annotations
 
@@ -57,6 +57,35 @@ def test_keys_create_makes_a_working_key(data_dir: Path) -> None:
                       ).status_code == 200
     assert client.put("/v1/rates/2031-S1", headers={"Authorization": f"Bearer {secret}"},
                       json={}).status_code == 403
+    app.extensions["amiable"].db.engine.dispose()
+
+
+def test_keys_of_a_workspace_are_listed_and_revoked(data_dir: Path) -> None:
+    runner = CliRunner()
+    made = runner.invoke(main, ["keys", "create", "--workspace", "acme", "--role", "system",
+                                "--name", "billing"])
+    assert made.exit_code == 0, made.output
+    assert "workspace acme created" in made.stderr
+    key_id, secret = made.stdout.split(" ")[0], made.stdout.split(": ")[-1].strip()
+    listed = runner.invoke(main, ["keys", "list", "--workspace", "acme"])
+    assert listed.stdout.split("\t")[:4] == [key_id, "acme", "system", "billing"]
+    assert secret not in listed.output
+    assert "acme\tacme\t0/50000 items waiting" in runner.invoke(
+        main, ["workspaces", "list"]).stdout
+
+    app = create_app(Settings(data_dir=data_dir))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/v1/rates", headers=headers).status_code == 200
+    revoked = runner.invoke(main, ["keys", "revoke", key_id])
+    assert revoked.exit_code == 0, revoked.output
+    assert client.get("/v1/rates", headers=headers).status_code == 401
+    assert "revoked" in runner.invoke(main, ["keys", "list"]).stdout
+    unknown = runner.invoke(main, ["keys", "revoke", "key_nope"])
+    assert unknown.exit_code != 0
+    assert "no API key key_nope" in unknown.output
+    assert runner.invoke(main, ["keys", "create", "--workspace", "Not/A Slug", "--role",
+                                "system"]).exit_code != 0
     app.extensions["amiable"].db.engine.dispose()
 
 
