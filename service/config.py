@@ -48,6 +48,11 @@ class Settings:
     blob_url: str | None = None  # s3://bucket/prefix; unset: the data dir's blobs folder
     s3_endpoint_url: str | None = None  # an S3-compatible store other than AWS
     metrics_port: int | None = None  # /metrics on its own port, without a key
+    webhook_allow_http: bool = False  # AMIABLE_ALLOW_HTTP_WEBHOOKS=1: development only
+    # Tests only (loopback receivers): never read from the environment, see destinations.py.
+    webhook_allow_private: bool = False
+    batch_max_items: int = 10_000
+    batch_max_bytes: int = 50 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +88,9 @@ class Settings:
             blob_url=get("AMIABLE_BLOB_URL") or None,
             s3_endpoint_url=get("AMIABLE_S3_ENDPOINT_URL") or None,
             metrics_port=int(m) if (m := get("AMIABLE_METRICS_PORT")) else None,
+            webhook_allow_http=(get("AMIABLE_ALLOW_HTTP_WEBHOOKS") or "").strip() == "1",
+            batch_max_items=int(get("AMIABLE_BATCH_MAX_ITEMS") or 10_000),
+            batch_max_bytes=int(get("AMIABLE_BATCH_MAX_BYTES") or 50 * 1024 * 1024),
             trusted_proxies=tuple(
                 p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),

@@ -1,0 +1,166 @@
+"""Read a batch body as it arrives: one document request at a time, never the whole tree.
+
+`POST /v1/batches` may carry 50 MB. Reading it whole, then parsing it, then validating a
+copy of it, then hashing a dump of it held four copies at once (several hundred MB for one
+request). Here the body is parsed as a stream (ijson, the C backend of yajl): each item is
+built alone, validated, kept only as its validated form (the one copy the queue needs), and
+folded into the request's hash; the raw bytes and the parsed item are dropped at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+
+import ijson
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from service.audit import canonical_json
+from service.errors import BadRequest, ServiceError, Unprocessable
+from service.web.errors import summarize, validation_details
+from service.web.schemas import DocumentRequest
+
+MAX_DEPTH = 32  # a document request is a few levels deep; deeper is hostile
+
+
+class BatchTooLarge(ServiceError):
+    status = 413
+    code = "batch_too_large"
+
+
+@dataclass
+class Intake:
+    """What a batch body held: validated requests (None where refused), errors, the hash."""
+
+    requests: list[dict[str, Any] | None] = field(default_factory=list)
+    errors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    webhook_url: str | None = None
+    sha256: str = ""
+
+
+def _validated(raw: Any, today: date) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    try:
+        model = DocumentRequest.model_validate(raw)
+    except ValidationError as exc:
+        details = validation_details(exc)
+        return None, {"code": "invalid_request", "message": summarize(details),
+                      "details": details}
+    # One date for the whole batch, fixed now: a retry tomorrow makes the same letter.
+    return model.model_copy(update={"as_of": model.as_of or today}).model_dump(mode="json"), None
+
+
+class _Chunks:
+    """The request stream as ijson reads it (werkzeug's answers read(0) with an error)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size) if size else b""
+
+
+def read_batch(stream: IO[bytes], *, max_items: int, today: date) -> Intake:
+    """Parse `{"documents": [...], "webhook_url": ...}` from `stream`, item by item."""
+    intake = Intake()
+    digest = hashlib.sha256()
+    seen: set[str] = set()
+    events = ijson.parse(_Chunks(stream), use_float=False, buf_size=64 * 1024)
+    try:
+        _expect(next(events, None), ("", "start_map"))
+        for prefix, event, value in events:
+            if (prefix, event) == ("", "end_map"):
+                break
+            if event != "map_key" or prefix != "":
+                raise BadRequest("the body must be a JSON object")
+            if value in seen:
+                raise BadRequest(f"the key {value!r} appears twice")
+            seen.add(value)
+            if value == "documents":
+                _read_documents(events, intake, digest, max_items, today)
+            elif value == "webhook_url":
+                intake.webhook_url = _read_url(events)
+            else:
+                raise Unprocessable(f"unknown field {value!r}: a batch has `documents` and "
+                                    "`webhook_url`", details=[{"field": value,
+                                                               "message": "extra field"}])
+        if next(events, None) is not None:
+            raise BadRequest("the body holds something after its JSON object")
+    except RequestEntityTooLarge:
+        raise
+    except ijson.JSONError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    except StopIteration:
+        raise BadRequest("the body is not valid JSON: it ends too early") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise BadRequest(f"the body holds a value that cannot be read: {exc}") from None
+    if "documents" not in seen or not intake.requests:
+        raise Unprocessable("a batch needs at least one document request in `documents`",
+                            details=[{"field": "documents", "message": "at least one item"}])
+    digest.update(b"webhook_url:" + (intake.webhook_url or "").encode())
+    intake.sha256 = digest.hexdigest()
+    return intake
+
+
+def _expect(got: tuple[str, str, Any] | None, wanted: tuple[str, str]) -> None:
+    if got is None or (got[0], got[1]) != wanted:
+        raise BadRequest("the body must be a JSON object")
+
+
+def _read_url(events: Any) -> str | None:
+    _, event, value = next(events)
+    if event == "null":
+        return None
+    if event != "string":
+        raise Unprocessable("webhook_url must be a URL string",
+                            details=[{"field": "webhook_url", "message": "not a string"}])
+    if len(value) > 2000:
+        raise Unprocessable("webhook_url is longer than 2,000 characters",
+                            details=[{"field": "webhook_url", "message": "too long"}])
+    return str(value)
+
+
+def _read_documents(events: Any, intake: Intake, digest: Any, max_items: int,
+                    today: date) -> None:
+    _, event, _ = next(events)
+    if event != "start_array":
+        raise Unprocessable("documents must be a list of document requests",
+                            details=[{"field": "documents", "message": "not a list"}])
+    while True:
+        prefix, event, value = next(events)
+        if event == "end_array" and prefix == "documents":
+            return
+        if len(intake.requests) >= max_items:
+            raise BatchTooLarge(f"a batch holds at most {max_items:,} documents; split it",
+                                details=[{"field": "documents",
+                                          "message": f"more than {max_items} items"}])
+        if event != "start_map":
+            index = len(intake.requests)
+            raise Unprocessable(f"documents.{index} must be a document request (an object)",
+                                details=[{"field": f"documents.{index}",
+                                          "message": "not an object"}])
+        raw = _build(events, event, value)
+        digest.update(canonical_json(raw).encode() + b"\n")
+        request, error = _validated(raw, today)
+        if error is not None:
+            intake.errors[len(intake.requests)] = error
+        intake.requests.append(request)
+
+
+def _build(events: Any, event: str, value: Any) -> Any:
+    """One item, from its first event to its last, with a bounded depth."""
+    builder = ijson.ObjectBuilder()
+    builder.event(event, value)
+    depth = 1 if event in ("start_map", "start_array") else 0
+    while depth:
+        _, event, value = next(events)
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise BadRequest(f"a document request is nested more than {MAX_DEPTH} deep")
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+        builder.event(event, value)
+    return builder.value
