@@ -10,25 +10,13 @@ matter (code sent, code verified, signature) are recorded with their own visit d
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import insert_ignoring_duplicates, utcnow
 from service.signature_requests.models import SigningVisit
 
 MAX_VISITS_RECORDED = 50  # per request: far more than a debtor needs, bounded for a flood
-
-
-def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); True when a row was added."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SigningVisit).values(**values).on_conflict_do_nothing()
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def first_load(session: Session, request_id: str, session_ref: str) -> bool:
@@ -37,6 +25,5 @@ def first_load(session: Session, request_id: str, session_ref: str) -> bool:
                               .where(SigningVisit.request_id == request_id))
     if (recorded or 0) >= MAX_VISITS_RECORDED:
         return False
-    return _insert_ignoring_duplicates(session, {"request_id": request_id,
-                                                 "session_ref": session_ref,
-                                                 "first_at": utcnow()})
+    return insert_ignoring_duplicates(session, SigningVisit, {
+        "request_id": request_id, "session_ref": session_ref, "first_at": utcnow()})
