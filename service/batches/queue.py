@@ -20,7 +20,7 @@ from service.db import Database, utcnow
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 CANCELLED = "cancelled"  # an item no worker took before its batch was cancelled
-INSERT_CHUNK = 500  # rows per INSERT: never a second full copy of a 10,000-item batch
+INSERT_CHUNK = 100  # rows per INSERT: a 500-row executemany alone took 2.4 times the body
 CANCELLED_ERROR = {"code": "cancelled",
                    "message": "the batch was cancelled before this item was made"}
 

@@ -1,15 +1,18 @@
 """Read a batch body as it arrives: one document request at a time, never the whole tree.
 
 `POST /v1/batches` may carry 50 MB. Reading it whole, then parsing it, then validating a
-copy of it, then hashing a dump of it held four copies at once (several hundred MB for one
-request). Here the body is parsed as a stream (ijson, the C backend of yajl): each item is
-built alone, validated, kept only as its validated form (the one copy the queue needs), and
-folded into the request's hash; the raw bytes and the parsed item are dropped at once.
+copy of it, then hashing a dump of it held four copies at once (12 times the body in
+memory). Here the body is parsed as a stream (ijson, the C backend of yajl): each item is
+built alone, validated, folded into the request's hash and kept only as its validated form,
+compact JSON text (the one copy the queue needs, about the body's size); the raw bytes and
+the parsed item are dropped at once. The queue decodes the text 100 items at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -31,11 +34,31 @@ class BatchTooLarge(ServiceError):
     code = "batch_too_large"
 
 
+class JsonItems(Sequence[dict[str, Any] | None]):
+    """Validated requests kept as compact JSON text, decoded when read (by slices)."""
+
+    def __init__(self) -> None:
+        self._texts: list[str | None] = []
+
+    def append(self, item: dict[str, Any] | None) -> None:
+        self._texts.append(None if item is None else
+                           json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [None if t is None else json.loads(t) for t in self._texts[index]]
+        text = self._texts[index]
+        return None if text is None else json.loads(text)
+
+
 @dataclass
 class Intake:
     """What a batch body held: validated requests (None where refused), errors, the hash."""
 
-    requests: list[dict[str, Any] | None] = field(default_factory=list)
+    requests: JsonItems = field(default_factory=JsonItems)
     errors: dict[int, dict[str, Any]] = field(default_factory=dict)
     webhook_url: str | None = None
     sha256: str = ""
