@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,12 @@ from service.web.errors import summarize, validation_details
 from service.web.schemas import DocumentRequest
 
 MAX_DEPTH = 32  # a document request is a few levels deep; deeper is hostile
+# ijson's C backend crashes the process (a segmentation fault, ijson 3.6) on an integer
+# Python refuses to convert (over 4,300 digits): runs of digits that long are refused
+# before the parser sees them. No field of a request needs a hundredth of that.
+MAX_DIGITS = 1000
+_DIGITS = b"0123456789"
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
 
 
 class BatchTooLarge(ServiceError):
@@ -76,13 +83,29 @@ def _validated(raw: Any, today: date) -> tuple[dict[str, Any] | None, dict[str, 
 
 
 class _Chunks:
-    """The request stream as ijson reads it (werkzeug's answers read(0) with an error)."""
+    """The request stream as ijson reads it: read(0) answered here (werkzeug's stream raises
+    on it), and no run of more than MAX_DIGITS digits, even across two chunks."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
+        self._trailing_digits = 0  # digits that ended the previous chunk
 
     def read(self, size: int = -1) -> bytes:
-        return self._stream.read(size) if size else b""
+        if not size:
+            return b""
+        data = self._stream.read(size)
+        if data:
+            self._check_digits(data)
+        return data
+
+    def _check_digits(self, data: bytes) -> None:
+        leading = len(data) - len(data.lstrip(_DIGITS))
+        if self._trailing_digits + leading > MAX_DIGITS or _LONG_DIGITS.search(data):
+            raise BadRequest(f"the body holds a run of more than {MAX_DIGITS} digits")
+        if leading == len(data):
+            self._trailing_digits += leading
+        else:
+            self._trailing_digits = len(data) - len(data.rstrip(_DIGITS))
 
 
 def read_batch(stream: IO[bytes], *, max_items: int, today: date) -> Intake:
