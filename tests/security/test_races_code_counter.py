@@ -18,12 +18,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from service.domain.words import amount_in_words
 from service.signature_requests import otp
-from tests.batches.test_batches_scaleout import PG_ADMIN
 from tests.conftest import load_example
+from tests.security.races_db import fresh_database
 from tests.service_process import ServiceProcess
 from tests.signature_requests.conftest import Mailbox, code_in, mailbox  # noqa: F401
 
@@ -31,39 +30,18 @@ KEY = "amk_races_key_0123456789abcdef"
 PARALLEL = 40
 
 
-def _postgres_reachable() -> str | None:
-    try:
-        engine = create_engine(PG_ADMIN, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        return f"PostgreSQL not reachable at {PG_ADMIN}: {exc.__class__.__name__}"
-    return None
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
             mailbox: Mailbox) -> Iterator[ServiceProcess]:  # noqa: F811
     env = {"AMIABLE_WORKERS": "4", "AMIABLE_BATCH_WORKERS": "0",
            "AMIABLE_SMTP_HOST": "127.0.0.1", "AMIABLE_SMTP_PORT": str(mailbox.port)}
-    database = None
-    if request.param == "postgresql":
-        skip = _postgres_reachable()
-        if skip:
-            pytest.skip(skip)
-        database = f"amiable_races_{secrets.token_hex(4)}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        env["AMIABLE_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
-    process = ServiceProcess(tmp_path_factory.mktemp(f"races-{request.param}"), KEY, **env)
-    yield process
-    process.stop()
-    if database:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(request.param) as database_url:
+        if database_url:
+            env["AMIABLE_DATABASE_URL"] = database_url
+        process = ServiceProcess(tmp_path_factory.mktemp(f"races-{request.param}"), KEY,
+                                 **env)
+        yield process
+        process.stop()
 
 
 class Browser:

@@ -5,6 +5,7 @@ Proves: five wrong passwords lock the account for 15 minutes (frozen clock), eve
 password is refused meanwhile and accepted after; parallel wrong passwords compare at most
 five; one address is throttled after 20 failures whatever the accounts, others are not;
 signing out ends the session on the server, so a copied cookie no longer opens a page.
+On SQLite and, when one is reachable, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,20 +26,23 @@ from service import create_app
 from service.authoring import staff_accounts
 from service.config import Settings
 from tests.conftest import MASTER_KEY
+from tests.security.races_db import fresh_database
 
 PASSWORD = "un mot de passe assez long"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY,
-                              public_url="http://localhost"))
-    with app.extensions["amiable"].db.session() as session:
-        for name in ("claire", "paul"):
-            staff_accounts.create(session, f"{name}@example.org", name.title(), PASSWORD)
-    yield app
-    app.extensions["amiable"].db.engine.dispose()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    with fresh_database(request.param) as database_url:
+        app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY,
+                                  database_url=database_url, public_url="http://localhost"))
+        with app.extensions["amiable"].db.session() as session:
+            for person in ("claire", "paul"):
+                staff_accounts.create(session, f"{person}@example.org", person.title(),
+                                      PASSWORD)
+        yield app
+        app.extensions["amiable"].db.engine.dispose()
 
 
 def _client(app: Flask, address: str = "192.0.2.10") -> FlaskClient:
