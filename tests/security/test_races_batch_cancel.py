@@ -4,7 +4,7 @@ Proves: `POST /v1/batches/{id}/cancel` cancels the items no worker has taken (th
 made, whatever the workers do next), lets the running one finish, says `cancelled` at once
 and `finished_at` once the last running item is over; the ZIP then holds what was made;
 cancelling again changes nothing, a done batch is a 409, and the operation is in the
-OpenAPI description.
+OpenAPI description; the batch's webhook hears `batch.cancelled`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,19 @@ import zipfile
 from collections.abc import Callable
 from datetime import timedelta
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service import create_app
 from service.batches import queue, worker
+from service.config import Settings
+from service.signature_requests import signatures
 from tests.batches.conftest import work_queue  # noqa: F401
-from tests.conftest import relance_batch
+from tests.conftest import MASTER_KEY, relance_batch
+from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 
 
 def test_cancel_stops_pending_items_and_lets_running_ones_finish(
@@ -93,3 +98,18 @@ def test_cancel_is_in_the_openapi_description(client: FlaskClient) -> None:
     assert "pending items" in operation["summary"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] \
         .endswith("/BatchOut")
+
+
+def test_a_cancelled_batch_tells_its_webhook(tmp_path: Path, hooks: Hooks) -> None:
+    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY, webhook_secret="whsec_c",
+                              batch_workers=0, **LOOPBACK_WEBHOOKS))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    batch = client.post("/v1/batches", headers=headers, json={
+        "documents": relance_batch(2, "CW"), "webhook_url": hooks.url}).get_json()
+    assert client.post(f"/v1/batches/{batch['id']}/cancel", headers=headers).status_code == 200
+    signatures(app).outbox.deliver_due()
+    [event] = [h["json"] for h in hooks.received if h["json"]["data"]["id"] == batch["id"]]
+    assert event["type"] == "batch.cancelled"
+    assert (event["data"]["cancelled"], event["data"]["done"]) == (2, 0)
+    app.extensions["amiable"].db.engine.dispose()
