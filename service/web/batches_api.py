@@ -58,16 +58,16 @@ def _webhook_url(url: str | None) -> str | None:
     if url is None:
         return None
     settings = _services().settings
-    field = [{"field": "webhook_url"}]
     if not settings.webhook_secret:
         raise Unprocessable("webhooks are signed with HMAC-SHA256: set AMIABLE_WEBHOOK_SECRET "
                             "on the service to use webhook_url", code="webhooks_disabled",
-                            details=[{**field[0], "message": "no webhook secret is configured"}])
-    try:
+                            details=[{"field": "webhook_url",
+                                      "message": "no webhook secret is configured"}])
+    try:  # checked again at each delivery (DNS may change): see service.destinations
         destinations.check(url, destinations.WebhookPolicy.from_settings(settings))
     except destinations.UnsafeDestination as exc:
         raise Unprocessable(f"webhook_url refused: {exc}", code="unsafe_webhook_url",
-                            details=[{**field[0], "message": str(exc)}]) from None
+                            details=[{"field": "webhook_url", "message": str(exc)}]) from None
     return url
 
 
