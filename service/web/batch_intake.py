@@ -2,8 +2,9 @@
 
 `POST /v1/batches` may carry 50 MB. Reading it whole, then parsing it, then validating a
 copy of it, then hashing a dump of it held four copies at once (12 times the body in
-memory). Here the body is parsed as a stream (ijson, the C backend of yajl): each item is
-built alone, validated, folded into the request's hash and kept only as its validated form,
+memory). Here the body is parsed as a stream (ijson, the C backend of yajl): its events pass
+a check of the body's shape and limits (`_Envelope`), its C builder hands over one item at a
+time, which is validated, folded into the request's hash and kept only as its validated form,
 compact JSON text (the one copy the queue needs, about the body's size); the raw bytes and
 the parsed item are dropped at once. The queue decodes the text 100 items at a time.
 """
@@ -34,6 +35,10 @@ MAX_DEPTH = 32  # a document request is a few levels deep; deeper is hostile
 MAX_DIGITS = 1000
 _DIGITS = b"0123456789"
 _LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
+# The C parser turns a whole read into events before handing them over, each with its path
+# ("a.a.a…"): deep nesting costs the square of the events of one read. Small reads bound
+# that work to a few milliseconds before the depth check below refuses the body.
+_READ_BYTES = 4096
 
 
 class BatchTooLarge(ServiceError):
@@ -109,104 +114,105 @@ class _Chunks:
 
 
 def read_batch(stream: IO[bytes], *, max_items: int, today: date) -> Intake:
-    """Parse `{"documents": [...], "webhook_url": ...}` from `stream`, item by item."""
+    """Parse `{"documents": [...], "webhook_url": ...}` from `stream`, item by item.
+
+    The parser's events go through `_Envelope.watch` (the shape of the body, the limits)
+    on their way to ijson's C item builder, which hands over one request at a time.
+    """
     intake = Intake()
     digest = hashlib.sha256()
-    seen: set[str] = set()
-    events = ijson.parse(_Chunks(stream), use_float=False, buf_size=64 * 1024)
+    envelope = _Envelope(max_items)
+    events = ijson.parse(_Chunks(stream), use_float=False, buf_size=_READ_BYTES)
     try:
-        _expect(next(events, None), ("", "start_map"))
-        for prefix, event, value in events:
-            if (prefix, event) == ("", "end_map"):
-                break
-            if event != "map_key" or prefix != "":
-                raise BadRequest("the body must be a JSON object")
-            if value in seen:
-                raise BadRequest(f"the key {value!r} appears twice")
-            seen.add(value)
-            if value == "documents":
-                _read_documents(events, intake, digest, max_items, today)
-            elif value == "webhook_url":
-                intake.webhook_url = _read_url(events)
-            else:
-                raise Unprocessable(f"unknown field {value!r}: a batch has `documents` and "
-                                    "`webhook_url`", details=[{"field": value,
-                                                               "message": "extra field"}])
-        if next(events, None) is not None:
-            raise BadRequest("the body holds something after its JSON object")
+        for raw in ijson.items(envelope.watch(events), "documents.item"):
+            digest.update(canonical_json(raw).encode() + b"\n")
+            request, error = _validated(raw, today)
+            if error is not None:
+                intake.errors[len(intake.requests)] = error
+            intake.requests.append(request)
     except RequestEntityTooLarge:
         raise
     except ijson.JSONError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    except StopIteration:
-        raise BadRequest("the body is not valid JSON: it ends too early") from None
     except ValueError as exc:  # e.g. an integer of thousands of digits
         raise BadRequest(f"the body holds a value that cannot be read: {exc}") from None
-    if "documents" not in seen or not intake.requests:
+    if not envelope.complete:
+        raise BadRequest("the body is not valid JSON: it ends too early")
+    if "documents" not in envelope.seen or not intake.requests:
         raise Unprocessable("a batch needs at least one document request in `documents`",
                             details=[{"field": "documents", "message": "at least one item"}])
+    intake.webhook_url = envelope.webhook_url
     digest.update(b"webhook_url:" + (intake.webhook_url or "").encode())
     intake.sha256 = digest.hexdigest()
     return intake
 
 
-def _expect(got: tuple[str, str, Any] | None, wanted: tuple[str, str]) -> None:
-    if got is None or (got[0], got[1]) != wanted:
-        raise BadRequest("the body must be a JSON object")
+_OPEN, _CLOSE = frozenset({"start_map", "start_array"}), frozenset({"end_map", "end_array"})
+_ENVELOPE_DEPTH = 3  # the body's object, the documents list, an item
 
 
-def _read_url(events: Any) -> str | None:
-    _, event, value = next(events)
-    if event == "null":
-        return None
-    if event != "string":
-        raise Unprocessable("webhook_url must be a URL string",
-                            details=[{"field": "webhook_url", "message": "not a string"}])
-    if len(value) > 2000:
-        raise Unprocessable("webhook_url is longer than 2,000 characters",
-                            details=[{"field": "webhook_url", "message": "too long"}])
-    return str(value)
+class _Envelope:
+    """Checks the parser's events as they pass: one JSON object with `documents` (a list of
+    objects, at most `max_items`, nested at most MAX_DEPTH) and `webhook_url` (a string)."""
 
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self.seen: set[str] = set()
+        self.items = 0
+        self.webhook_url: str | None = None
+        self.complete = False
 
-def _read_documents(events: Any, intake: Intake, digest: Any, max_items: int,
-                    today: date) -> None:
-    _, event, _ = next(events)
-    if event != "start_array":
-        raise Unprocessable("documents must be a list of document requests",
-                            details=[{"field": "documents", "message": "not a list"}])
-    while True:
-        prefix, event, value = next(events)
-        if event == "end_array" and prefix == "documents":
+    def watch(self, events: Any) -> Any:
+        depth = 0
+        for prefix, event, value in events:
+            if depth == 0 and event != "start_map":
+                raise BadRequest("the body must be a JSON object")
+            if event in _OPEN:
+                depth += 1
+                if depth > _ENVELOPE_DEPTH + MAX_DEPTH:
+                    raise BadRequest(f"a document request is nested more than {MAX_DEPTH} "
+                                     "deep")
+            elif event in _CLOSE:
+                depth -= 1
+                self.complete = depth == 0
+            if depth == 1 and event == "map_key":
+                self._key(value)
+            elif prefix == "webhook_url":
+                self._url(event, value)
+            elif prefix == "documents" and event not in ("start_array", "end_array"):
+                raise Unprocessable("documents must be a list of document requests",
+                                    details=[{"field": "documents", "message": "not a list"}])
+            elif prefix == "documents.item" and event not in ("map_key", "end_map"):
+                self._item(event)
+            yield prefix, event, value
+
+    def _key(self, key: str) -> None:
+        if key in self.seen:
+            raise BadRequest(f"the key {key!r} appears twice")
+        if key not in ("documents", "webhook_url"):
+            raise Unprocessable(f"unknown field {key!r}: a batch has `documents` and "
+                                "`webhook_url`", details=[{"field": key,
+                                                           "message": "extra field"}])
+        self.seen.add(key)
+
+    def _url(self, event: str, value: Any) -> None:
+        if event == "null":
             return
-        if len(intake.requests) >= max_items:
-            raise BatchTooLarge(f"a batch holds at most {max_items:,} documents; split it",
-                                details=[{"field": "documents",
-                                          "message": f"more than {max_items} items"}])
+        if event != "string":
+            raise Unprocessable("webhook_url must be a URL string",
+                                details=[{"field": "webhook_url", "message": "not a string"}])
+        if len(value) > 2000:
+            raise Unprocessable("webhook_url is longer than 2,000 characters",
+                                details=[{"field": "webhook_url", "message": "too long"}])
+        self.webhook_url = str(value)
+
+    def _item(self, event: str) -> None:
         if event != "start_map":
-            index = len(intake.requests)
-            raise Unprocessable(f"documents.{index} must be a document request (an object)",
-                                details=[{"field": f"documents.{index}",
-                                          "message": "not an object"}])
-        raw = _build(events, event, value)
-        digest.update(canonical_json(raw).encode() + b"\n")
-        request, error = _validated(raw, today)
-        if error is not None:
-            intake.errors[len(intake.requests)] = error
-        intake.requests.append(request)
-
-
-def _build(events: Any, event: str, value: Any) -> Any:
-    """One item, from its first event to its last, with a bounded depth."""
-    builder = ijson.ObjectBuilder()
-    builder.event(event, value)
-    depth = 1 if event in ("start_map", "start_array") else 0
-    while depth:
-        _, event, value = next(events)
-        if event in ("start_map", "start_array"):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise BadRequest(f"a document request is nested more than {MAX_DEPTH} deep")
-        elif event in ("end_map", "end_array"):
-            depth -= 1
-        builder.event(event, value)
-    return builder.value
+            raise Unprocessable(f"documents.{self.items} must be a document request (an "
+                                "object)", details=[{"field": f"documents.{self.items}",
+                                                      "message": "not an object"}])
+        if self.items >= self.max_items:
+            raise BatchTooLarge(f"a batch holds at most {self.max_items:,} documents; split "
+                                "it", details=[{"field": "documents",
+                                                "message": f"more than {self.max_items} items"}])
+        self.items += 1

@@ -3,7 +3,8 @@
 Proves: an integer of 5,000 digits (which makes ijson's C backend crash the whole worker
 process, ijson 3.6) is refused with a 400 before the parser sees it, even when the digits
 arrive split over many reads; deep nesting, truncation, NaN, repeated keys and trailing
-garbage are 400s; a non-object item is a 422; the process survives all of them.
+garbage are 400s (a million levels of nesting too, refused after one small read); a
+non-object item or a nested webhook_url is a 422; the process survives all of them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from service.web.batch_intake import MAX_DIGITS, read_batch
 HOSTILE = {
     "huge integer": b'{"documents": [{"kind": "relance", "level": ' + b"9" * 5000 + b"}]}",
     "deep item": b'{"documents": [' + b'{"a":' * 200 + b"1" + b"}" * 200 + b"]}",
+    # a million levels: the parser's per-event paths would cost their square in one read
+    "very deep item": b'{"documents": [' + b'{"a":' * 10**6 + b"1" + b"}" * 10**6 + b"]}",
     "truncated": b'{"documents": [{"kind": "rel',
     "NaN": b'{"documents": [{"a": NaN}]}',
     "repeated key": b'{"documents": [{}], "documents": [{}]}',
@@ -62,3 +65,12 @@ def test_an_item_that_is_not_an_object_is_a_422(client: FlaskClient,
     response = client.post("/v1/batches", headers=auth, json={"documents": [{}, "x"]})
     assert response.status_code == 422
     assert response.get_json()["error"]["details"][0]["field"] == "documents.1"
+
+
+def test_a_deeply_nested_webhook_url_is_a_422(client: FlaskClient,
+                                              auth: dict[str, str]) -> None:
+    body = b'{"webhook_url": ' + b"[" * 10**6 + b"]" * 10**6 + b', "documents": [{}]}'
+    response = client.post("/v1/batches", headers=auth, data=body,
+                           content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"][0]["field"] == "webhook_url"
