@@ -313,6 +313,7 @@ class SignatureService:
             raise SigningRefused(503, "Le code n'a pas pu être envoyé. Réessayez dans "
                                  "quelques minutes.") from None
         with self.db.session() as session:
+            _serialize(session, request_id)
             audit.append(session, request_id, "debtor", [
                 PendingEvent("code.sent", {"to": email, "channel": "email",
                                            "message_id": message_id,
@@ -333,6 +334,7 @@ class SignatureService:
             check = check_mention(words, figures, amount)
             if not check.ok:
                 # recorded even though refused: attempts are part of the evidence
+                _serialize(session, row.id)
                 audit.append(session, row.id, "debtor", [PendingEvent("mention.refused", {
                     "words": words, "figures": figures, "words_ok": check.words_ok,
                     "figures_ok": check.figures_ok, **visit.data()})])
