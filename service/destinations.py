@@ -144,7 +144,7 @@ def check(url: str, policy: WebhookPolicy) -> Destination:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, policy: WebhookPolicy,
-         timeout: float) -> int:
+         timeout: float, ca_certs: str | None = None) -> int:
     """POST `body` to `url` after checking it again; return the status (2xx), else raise.
 
     Connects to the address just checked; TLS still verifies the certificate for the host
@@ -160,7 +160,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, policy: WebhookPolic
         pool = urllib3.HTTPSConnectionPool(
             address, destination.port, server_hostname=destination.host,
             assert_hostname=destination.host, cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(), retries=False, timeout=timeout)
+            ca_certs=ca_certs or certifi.where(), retries=False, timeout=timeout)
     else:
         pool = urllib3.HTTPConnectionPool(address, destination.port, retries=False,
                                           timeout=timeout)

@@ -5,15 +5,17 @@ Proves, with the default settings: only https is accepted; a host that is, or re
 loopback, link-local (cloud metadata), private, carrier-grade NAT, multicast, reserved or
 unspecified address is refused at submission with a 422, IPv4 hidden in IPv6 too; the
 check runs again at delivery (a name that turned private since submission is not posted
-to); the delivery connects to the address checked, not to a second lookup; a redirect is
-never followed; the service refuses to start with an unsafe AMIABLE_WEBHOOK_URL.
+to); the delivery connects to the address checked, not to a second lookup, and over https
+still verifies the certificate for the URL's host name; a redirect is never followed; the
+service refuses to start with an unsafe AMIABLE_WEBHOOK_URL.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
@@ -189,6 +191,78 @@ def test_redirects_are_not_followed(tmp_path: Path, hooks: Hooks) -> None:
         assert "307" in (message.last_error or "")
         assert "redirect" in (message.last_error or "")
         db.engine.dispose()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _tls_receiver(tmp_path: Path, name: str) -> tuple[ThreadingHTTPServer, Path, list[str]]:
+    """An https receiver on loopback with a certificate for `name`, from a CA of its own."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key: Any, issuer: str, signer: Any, ca: bool) -> x509.Certificate:
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]),
+                                            critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_cert = cert("Test hooks CA", ca_key, "Test hooks CA", ca_key, True)
+    (tmp_path / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "server.pem").write_bytes(
+        cert(name, key, "Test hooks CA", ca_key, False).public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()))
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, tmp_path / "ca.pem", hosts
+
+
+def test_https_delivery_verifies_the_name_at_the_pinned_address(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TLS checks the certificate against the URL's host name (SNI), not the address."""
+    server, ca, hosts = _tls_receiver(tmp_path, "hooks.example.test")
+    monkeypatch.setattr(destinations, "resolve", lambda host, p: (ip_address("127.0.0.1"),))
+    loopback_ok = WebhookPolicy(allow_private=True)
+    port = server.server_address[1]
+    try:
+        assert destinations.post(f"https://hooks.example.test:{port}/h", b"{}", {},
+                                 policy=loopback_ok, timeout=10, ca_certs=str(ca)) == 204
+        assert hosts == [f"hooks.example.test:{port}"]
+        with pytest.raises(destinations.DeliveryError):  # same address, another name
+            destinations.post(f"https://other.example.test:{port}/h", b"{}", {},
+                              policy=loopback_ok, timeout=10, ca_certs=str(ca))
+        with pytest.raises(destinations.DeliveryError):  # a CA the service does not trust
+            destinations.post(f"https://hooks.example.test:{port}/h", b"{}", {},
+                              policy=loopback_ok, timeout=10)
+        assert len(hosts) == 1
     finally:
         server.shutdown()
         server.server_close()
