@@ -12,6 +12,7 @@ five passwords per account. Times come from `service.db.utcnow` (frozen in tests
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -106,6 +107,12 @@ def sign_in(db: Database, email: str, password: str, address: str) -> StaffAccou
         usable = account is not None and account.disabled_at is None
     if account_id is not None and not _take_a_try(db, account_id):
         raise LOCKED
+    if account_id is None:
+        # An unknown address locks like a real account would: the lock message must not
+        # tell who has an account (counted in the throttle table under a hash of it).
+        with db.session() as session:
+            if _address_blocked(session, _unknown_key(email), LOCK_AFTER):
+                raise LOCKED
     if _matches(password_hash, password) and usable:
         with db.session() as session:
             session.execute(update(StaffAccount).where(StaffAccount.id == account_id)
@@ -117,7 +124,9 @@ def sign_in(db: Database, email: str, password: str, address: str) -> StaffAccou
             return found
     with db.session() as session:
         _count_address_failure(session, address)
-        if account_id is not None:
+        if account_id is None:
+            _count_address_failure(session, _unknown_key(email))
+        else:
             # The try that reached LOCK_AFTER locks the account and starts the count again.
             session.execute(update(StaffAccount).where(
                 StaffAccount.id == account_id, StaffAccount.failed_logins >= LOCK_AFTER)
@@ -145,9 +154,13 @@ def _take_a_try(db: Database, account_id: int) -> bool:
     return bool(taken)
 
 
-def _address_blocked(session: Session, address: str) -> bool:
+def _unknown_key(email: str) -> str:
+    return "email:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:40]
+
+
+def _address_blocked(session: Session, address: str, limit: int = ADDRESS_LIMIT) -> bool:
     row = session.get(StaffLoginThrottle, address)
-    return (row is not None and row.failures >= ADDRESS_LIMIT
+    return (row is not None and row.failures >= limit
             and as_utc(row.window_started_at) > utcnow() - ADDRESS_WINDOW)
 
 

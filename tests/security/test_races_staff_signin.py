@@ -3,7 +3,8 @@ one address across many accounts, and replaying a session cookie after signing o
 
 Proves: five wrong passwords lock the account for 15 minutes (frozen clock), even the right
 password is refused meanwhile and accepted after; parallel wrong passwords compare at most
-five; one address is throttled after 20 failures whatever the accounts, others are not;
+five; an unknown e-mail locks alike (no account enumeration); one address is throttled
+after 20 failures whatever the accounts, others are not;
 signing out ends the session on the server, so a copied cookie no longer opens a page.
 On SQLite and, when one is reachable, PostgreSQL.
 """
@@ -71,6 +72,19 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app: Flask) -
         assert _sign_in(client, "paul@example.org", PASSWORD).status_code == 302  # others
         clock.shift(timedelta(seconds=2))
         assert _sign_in(client, "claire@example.org", PASSWORD).status_code == 302
+
+
+def test_an_unknown_address_locks_alike(app: Flask) -> None:
+    """The lock message must not tell which e-mail addresses have an account."""
+    client = _client(app)
+    with time_machine.travel(START, tick=False):
+        for email in ("claire@example.org", "nobody@example.org"):
+            for _ in range(staff_accounts.LOCK_AFTER):
+                assert _sign_in(client, email, "devine").status_code == 401
+        real = _sign_in(client, "claire@example.org", "devine")
+        unknown = _sign_in(client, "nobody@example.org", "devine")
+    assert (real.status_code, unknown.status_code) == (423, 423)
+    assert real.get_data() == unknown.get_data()
 
 
 def test_a_success_resets_the_count(app: Flask) -> None:
