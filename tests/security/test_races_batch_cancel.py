@@ -24,6 +24,7 @@ from service import create_app
 from service.batches import queue, worker
 from service.config import Settings
 from service.signature_requests import signatures
+from service.web.ops_models import BatchCancelledEvent
 from tests.batches.conftest import work_queue  # noqa: F401
 from tests.conftest import MASTER_KEY, relance_batch
 from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
@@ -111,5 +112,6 @@ def test_a_cancelled_batch_tells_its_webhook(tmp_path: Path, hooks: Hooks) -> No
     signatures(app).outbox.deliver_due()
     [event] = [h["json"] for h in hooks.received if h["json"]["data"]["id"] == batch["id"]]
     assert event["type"] == "batch.cancelled"
+    BatchCancelledEvent.model_validate(event)  # as /openapi.json's `webhooks` describes
     assert (event["data"]["cancelled"], event["data"]["done"]) == (2, 0)
     app.extensions["amiable"].db.engine.dispose()
