@@ -34,7 +34,7 @@ from service.mail import Mailer
 from service.signature_requests import signatures
 from service.signature_requests.models import OutboxMessage
 from service.signature_requests.outbox import Outbox
-from service.storage import BlobStore
+from service.storage import FolderBlobStore
 from tests.conftest import MASTER_KEY, relance_batch
 from tests.webhook_receiver import Hooks
 
@@ -143,7 +143,7 @@ def _outbox(tmp_path: Path, url: str, policy: WebhookPolicy) -> tuple[Outbox, Da
     db_url = f"sqlite:///{tmp_path / 'outbox.db'}"
     migrate(db_url)
     db = Database(db_url)
-    outbox = Outbox(db, BlobStore(tmp_path / "blobs"), Mailer(None, 25, "a@b.c"),
+    outbox = Outbox(db, FolderBlobStore(tmp_path / "blobs"), Mailer(None, 25, "a@b.c"),
                     webhook_url=url, webhook_secret=SECRET, backoff_seconds=0, policy=policy)
     with db.session() as session:
         outbox.webhook(session, "signature_request.signed", {"id": "sr_ssrf"})
