@@ -7,6 +7,7 @@ database, built-in templates, development seal and development API key when none
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from service import catalog, hardening
+from service import catalog, destinations, hardening
 from service.config import Settings
 from service.db import Database, migrate
 from service.documents import DocumentService
@@ -133,7 +134,22 @@ def is_initialised(settings: Settings) -> bool:
     return settings.keys_dir.is_dir() and legacy_db
 
 
+def check_webhook_url(settings: Settings) -> None:
+    """Refuse to start with an AMIABLE_WEBHOOK_URL that may not receive webhooks (http,
+    a private address); a host that does not resolve yet is only a warning (checked again
+    at each delivery)."""
+    if not settings.webhook_url:
+        return
+    try:
+        destinations.check(settings.webhook_url, destinations.WebhookPolicy.from_settings(settings))
+    except destinations.Unresolvable as exc:
+        logging.getLogger("amiable.outbox").warning("AMIABLE_WEBHOOK_URL: %s", exc)
+    except destinations.UnsafeDestination as exc:
+        raise destinations.UnsafeDestination(f"AMIABLE_WEBHOOK_URL: {exc}") from None
+
+
 def build(settings: Settings) -> Services:
+    check_webhook_url(settings)
     db = database(settings)
     store = blob_store(settings)
     sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given

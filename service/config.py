@@ -51,6 +51,11 @@ class Settings:
     metrics_port: int | None = None  # /metrics on its own port, without a key
     environment: str = "development"  # "production": no development seal or generated key
     audit_key: str | None = None  # keys the audit hash chains; else keys/audit.key
+    webhook_allow_http: bool = False  # AMIABLE_ALLOW_HTTP_WEBHOOKS=1: development only
+    # Tests only (loopback receivers): never read from the environment, see destinations.py.
+    webhook_allow_private: bool = False
+    batch_max_items: int = 10_000
+    batch_max_bytes: int = 50 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +94,9 @@ class Settings:
             metrics_port=int(m) if (m := get("AMIABLE_METRICS_PORT")) else None,
             environment=(get("AMIABLE_ENV") or "development").strip().lower(),
             audit_key=get("AMIABLE_AUDIT_KEY") or None,
+            webhook_allow_http=(get("AMIABLE_ALLOW_HTTP_WEBHOOKS") or "").strip() == "1",
+            batch_max_items=int(get("AMIABLE_BATCH_MAX_ITEMS") or 10_000),
+            batch_max_bytes=int(get("AMIABLE_BATCH_MAX_BYTES") or 50 * 1024 * 1024),
             trusted_proxies=tuple(
                 p.strip() for p in (get("AMIABLE_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),

@@ -156,6 +156,18 @@ class RateOverride(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+def insert_ignoring_duplicates(session: Session, model: type[Base],
+                               values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when a row was
+    added (the atomic "first one wins" of concurrent requests, with no savepoint)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
 class Database:
     """An engine and its session factory; `session()` is a unit of work (commit or rollback)."""
 

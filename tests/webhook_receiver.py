@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# The receiver is plain http on loopback: the two development/test allowances of
+# service.destinations. Production settings have neither (see tests/security).
+LOOPBACK_WEBHOOKS: dict[str, Any] = {"webhook_allow_http": True, "webhook_allow_private": True}
+
 
 @dataclass
 class Hooks:

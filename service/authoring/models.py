@@ -21,3 +21,17 @@ class StaffAccount(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Migration 0007: wrong passwords in a row, the lock they set, and the version every
+    # session cookie must carry (signing out bumps it: copied cookies stop working).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class StaffLoginThrottle(Base):
+    """Failed sign-ins from one address in the current window (migration 0007)."""
+
+    __tablename__ = "staff_login_throttle"
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -73,10 +73,10 @@ def submit_and_follow(api: Api, documents: list[dict[str, Any]], idempotency_key
         seen = 0
         while True:
             batch = api.call("GET", f"/v1/batches/{batch['id']}")
-            finished = batch["done"] + batch["failed"]
+            finished = batch["done"] + batch["failed"] + batch.get("cancelled", 0)
             bar.update(finished - seen)
             seen = finished
-            if batch["status"] == "done":
+            if batch["status"] == "done" or batch.get("finished_at"):
                 break
             time.sleep(poll_seconds)
     if zip_path is not None:

@@ -18,7 +18,7 @@ class Batch(Base):
     )
     workspace: Mapped[str] = workspace_column()
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20))  # queued | running | done
+    status: Mapped[str] = mapped_column(String(20))  # queued | running | done | cancelled
     total: Mapped[int] = mapped_column(Integer)
     api_key_id: Mapped[str] = mapped_column(String(40))
     webhook_url: Mapped[str | None] = mapped_column(Text)
@@ -40,7 +40,7 @@ class BatchItem(Base):
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
     index: Mapped[int] = mapped_column(Integer)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20))  # pending | running | done | failed
+    status: Mapped[str] = mapped_column(String(20))  # pending|running|done|failed|cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     document_id: Mapped[str | None] = mapped_column(String(40))

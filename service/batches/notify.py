@@ -13,6 +13,7 @@ from typing import Any
 from service.batches import queue
 from service.batches.models import Batch
 from service.db import iso_utc
+from service.destinations import WebhookPolicy
 from service.mail import Mailer
 from service.signature_requests.outbox import Outbox
 
@@ -23,7 +24,8 @@ def notify_done(services: Any, batch_id: str) -> None:
     settings = services.settings
     outbox = Outbox(services.db, services.store,
                     Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from),
-                    webhook_url=None, webhook_secret=settings.webhook_secret)
+                    webhook_url=None, webhook_secret=settings.webhook_secret,
+                    policy=WebhookPolicy.from_settings(settings))
     with services.db.session() as session:
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -31,9 +33,12 @@ def notify_done(services: Any, batch_id: str) -> None:
         progress = queue.progress(session, batch_id)
         log.info("batch %s done: %d made, %d failed", batch_id, progress.done, progress.failed)
         if batch.webhook_url:
-            outbox.webhook(session, "batch.done", {
+            # batch.cancelled once the items running at the cancel have finished
+            event = "batch.cancelled" if batch.status == "cancelled" else "batch.done"
+            outbox.webhook(session, event, {
                 "id": batch.id, "status": batch.status, "total": batch.total,
                 "done": progress.done, "failed": progress.failed,
+                "cancelled": progress.cancelled,
                 "finished_at": iso_utc(batch.finished_at) if batch.finished_at else None,
                 "links": {"self": f"/v1/batches/{batch.id}",
                           "zip": f"/v1/batches/{batch.id}/zip"}}, url=batch.webhook_url,

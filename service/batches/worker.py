@@ -54,8 +54,7 @@ def process(services: Any, item: Claimed) -> bool:
                 "code": "internal_error",
                 "message": f"the document could not be made after {item.attempts} attempts"})
         # Back off a little more at each attempt: a passing fault (database, disk) gets time.
-        queue.release(services.db, item, RETRY_AFTER * item.attempts)
-        return False
+        return queue.release(services.db, item, RETRY_AFTER * item.attempts)
     return queue.complete(services.db, item, issued.document.id)
 
 

@@ -12,6 +12,7 @@ import threading
 
 from flask import Flask
 
+from service.destinations import WebhookPolicy
 from service.mail import Mailer
 from service.signature_requests.evidence import EvidenceRenderer
 from service.signature_requests.outbox import Dispatcher, Outbox
@@ -41,7 +42,8 @@ def _build(app: Flask) -> SignatureService:
     mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
     outbox = Outbox(services.db, services.store, mailer, webhook_url=settings.webhook_url,
                     webhook_secret=settings.webhook_secret,
-                    backoff_seconds=app.config.get("AMIABLE_OUTBOX_BACKOFF_SECONDS", 30.0))
+                    backoff_seconds=app.config.get("AMIABLE_OUTBOX_BACKOFF_SECONDS", 30.0),
+                    policy=WebhookPolicy.from_settings(settings))
     # The seal's roots, the signer CA (debtors' one-time certificates), configured roots.
     roots = trust_roots(settings.keys_dir, services.sealer.identity.chain, settings.trust_roots)
     service = SignatureService(

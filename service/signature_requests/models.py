@@ -59,3 +59,13 @@ class OutboxMessage(Base):
     failed: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SigningVisit(Base):
+    """One visit session of a signing link (migration 0007): its first page load is in the
+    evidence, the following ones are not, so reloading cannot flood the trail."""
+
+    __tablename__ = "signing_visits"
+    request_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    session_ref: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

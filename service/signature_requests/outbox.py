@@ -26,11 +26,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service import destinations
 from service.db import Database, Workspace, iso_utc, utcnow
+from service.destinations import DeliveryError, UnsafeDestination, WebhookPolicy
 from service.mail import Attachment, Mail, Mailer, MailError
 from service.signature_requests.models import OutboxMessage
 from service.storage import BlobStore
@@ -51,8 +52,10 @@ def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
 class Outbox:
     def __init__(self, db: Database, store: BlobStore, mailer: Mailer, *,
                  webhook_url: str | None, webhook_secret: str | None,
-                 backoff_seconds: float = 30.0) -> None:
+                 backoff_seconds: float = 30.0,
+                 policy: WebhookPolicy | None = None) -> None:
         self.db = db
+        self.policy = policy or WebhookPolicy()  # https to public addresses only
         self.store = store
         self.mailer = mailer
         self.webhook_url = webhook_url
@@ -126,7 +129,7 @@ class Outbox:
                                    message.workspace)
             else:
                 self._send_mail(message.payload)
-        except (requests.RequestException, MailError, OSError) as exc:
+        except (DeliveryError, UnsafeDestination, MailError, OSError) as exc:
             self._failed(message, str(exc))
             return 0
         with self.db.session() as session:
@@ -156,13 +159,13 @@ class Outbox:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
         signature = webhook_signature(secret, timestamp, body)
-        response = requests.post(url, data=body, timeout=_WEBHOOK_TIMEOUT_SECONDS,
-                                 headers={"Content-Type": "application/json",
-                                          "Amiable-Event-Id": payload["id"],
-                                          "Amiable-Workspace": workspace,
-                                          "Amiable-Signature": f"t={timestamp},v1={signature}"})
-        if not 200 <= response.status_code < 300:
-            raise requests.HTTPError(f"the receiver answered {response.status_code}")
+        # Checked again here (DNS may have changed since submission), connected to the
+        # address checked, never redirected: see service.destinations.
+        destinations.post(url, body, {"Content-Type": "application/json",
+                                      "Amiable-Event-Id": payload["id"],
+                                      "Amiable-Workspace": workspace,
+                                      "Amiable-Signature": f"t={timestamp},v1={signature}"},
+                          policy=self.policy, timeout=_WEBHOOK_TIMEOUT_SECONDS)
 
     def _send_mail(self, payload: dict[str, Any]) -> None:
         attachments: tuple[Attachment, ...] = ()

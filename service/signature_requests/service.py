@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from service.auth import Caller
 from service.db import Database, Document, as_utc, iso_utc, utcnow
 from service.errors import Conflict, NotFound, ServiceError, Unprocessable
 from service.mail import Mail, Mailer, MailError
-from service.signature_requests import otp, pages
+from service.signature_requests import otp, pages, visits
 from service.signature_requests.evidence import EvidenceRenderer, to_json_bytes
 from service.signature_requests.mention import check_mention
 from service.signature_requests.models import SignatureRequest
@@ -58,6 +58,9 @@ CONSENT_TEXT = (
     "m’engage (articles 1366 et 1367 du Code civil)."
 )
 PENDING = "pending"
+# After signing, the link serves the signed PDF this long; then only a page saying to ask
+# the creditor (the debtor got a copy by e-mail; a link must not be a permanent key to it).
+SIGNED_LINK_LIFETIME = timedelta(days=30)
 
 
 class MailUnavailable(ServiceError):
@@ -93,10 +96,31 @@ class SigningPage:
 
     request: SignatureRequest
     document: Document
+    archived: bool = False  # signed more than SIGNED_LINK_LIFETIME ago: the PDF is not served
+
+    @property
+    def archived_message(self) -> str:
+        return archived_message(self.document)
 
     @property
     def amount(self) -> Decimal:
         return Decimal(self.document.figures["total"])
+
+
+def archived_message(document: Document) -> str:
+    """What the link says once the signed PDF is no longer served (French, for the debtor)."""
+    creditor = document.request["creditor"]
+    contact = creditor["name"] + (f" ({creditor['email']})" if creditor.get("email") else "")
+    days = SIGNED_LINK_LIFETIME.days
+    return (f"Ce lien ne permet plus de télécharger l’échéancier signé : il n’est valable que "
+            f"{days} jours après la signature. Vous en avez reçu un exemplaire par courriel "
+            f"le jour de la signature. Pour en obtenir une nouvelle copie, adressez-vous à "
+            f"votre créancier : {contact}.")
+
+
+def _archived(row: SignatureRequest) -> bool:
+    return (row.status == "signed" and row.closed_at is not None
+            and utcnow() > as_utc(row.closed_at) + SIGNED_LINK_LIFETIME)
 
 
 def paris_time(moment: datetime) -> str:
@@ -237,13 +261,16 @@ class SignatureService:
             row = self._by_token(session, token)
             document = session.get(Document, row.document_id)
             assert document is not None
-            if visit is not None and row.status == PENDING:
+            # One visit session, one record: reloading cannot flood the evidence.
+            if (visit is not None and row.status == PENDING
+                    and visits.first_load(session, row.id, visit.session)):
+                _serialize(session, row.id)
                 audit.append(session, row.id, "debtor", [
                     PendingEvent("link.opened", visit.data()),
                     PendingEvent("document.shown", {
                         "document_sha256": document.pdf_sha256, "pages": row.page_sha256s,
                         "session": visit.session})])
-            return SigningPage(row, document)
+            return SigningPage(row, document, archived=_archived(row))
 
     def page_image(self, token: str, number: int) -> bytes:
         with self.db.session() as session:
@@ -263,19 +290,33 @@ class SignatureService:
     def send_code(self, token: str, visit: Visit) -> str:
         """E-mail a new code; return the masked address it went to."""
         code = otp.new_code()
+        code_hash = otp.hash_code(code)  # before the transaction: Argon2 takes a moment
         now = utcnow()
         with self.db.session() as session:
             row = self._pending_by_token(session, token)
-            if row.codes_sent >= otp.MAX_CODES:
-                raise SigningRefused(429, "Vous avez demandé trop de codes pour ce lien. "
-                                     "Contactez votre créancier pour en obtenir un nouveau.")
-            if row.code_sent_at and now - as_utc(row.code_sent_at) < otp.RESEND_INTERVAL:
+            request_id, email = row.id, row.signer_email
+            # One UPDATE decides, under its own conditions: two clicks (or two workers) at
+            # the same moment cannot both pass the "one code a minute, five in all" test.
+            sent = session.execute(
+                update(SignatureRequest)
+                .where(SignatureRequest.id == request_id, SignatureRequest.status == PENDING,
+                       SignatureRequest.codes_sent < otp.MAX_CODES,
+                       or_(SignatureRequest.code_sent_at.is_(None),
+                           SignatureRequest.code_sent_at <= now - otp.RESEND_INTERVAL))
+                .values(code_hash=code_hash, code_sent_at=now,
+                        code_expires_at=now + otp.CODE_VALIDITY,
+                        codes_sent=SignatureRequest.codes_sent + 1)
+                .execution_options(synchronize_session=False)).rowcount
+            if not sent:
+                session.refresh(row)
+                if row.status != PENDING:
+                    raise SigningRefused(*_CLOSED[row.status], state=row.status)
+                if row.codes_sent >= otp.MAX_CODES:
+                    raise SigningRefused(429, "Vous avez demandé trop de codes pour ce lien. "
+                                         "Contactez votre créancier pour en obtenir un "
+                                         "nouveau.")
                 raise SigningRefused(429, "Un code vient de vous être envoyé. Attendez une "
                                      "minute avant d'en demander un autre.")
-            row.code_hash = otp.hash_code(code)
-            row.code_sent_at, row.code_expires_at = now, now + otp.CODE_VALIDITY
-            row.codes_sent += 1
-            request_id, email = row.id, row.signer_email
         mail = Mail(to=email, subject="Votre code de signature",
                     text=(f"Bonjour,\n\nVotre code de signature est : {code}\n\n"
                           "Il est valable 10 minutes. Ne le communiquez à personne : "
@@ -286,6 +327,7 @@ class SignatureService:
             raise SigningRefused(503, "Le code n'a pas pu être envoyé. Réessayez dans "
                                  "quelques minutes.") from None
         with self.db.session() as session:
+            _serialize(session, request_id)
             audit.append(session, request_id, "debtor", [
                 PendingEvent("code.sent", {"to": email, "channel": "email",
                                            "message_id": message_id,
@@ -306,6 +348,7 @@ class SignatureService:
             check = check_mention(words, figures, amount)
             if not check.ok:
                 # recorded even though refused: attempts are part of the evidence
+                _serialize(session, row.id)
                 audit.append(session, row.id, "debtor", [PendingEvent("mention.refused", {
                     "words": words, "figures": figures, "words_ok": check.words_ok,
                     "figures_ok": check.figures_ok, **visit.data()})])
@@ -347,24 +390,62 @@ class SignatureService:
                                      "par courriel.")
             if utcnow() > as_utc(row.code_expires_at):
                 raise SigningRefused(422, "Ce code a expiré. Demandez un nouveau code.")
-            if otp.code_matches(code_hash, code):
-                return
-            row.code_failures += 1
-            events = [PendingEvent("code.refused", {"failures": row.code_failures,
-                                                    **visit.data()})]
-            locked = row.code_failures >= otp.MAX_FAILURES
+            request_id = row.id
+        failures = self._take_a_try(request_id, code_hash)
+        if otp.code_matches(code_hash, code):
+            with self.db.session() as session:  # a right code gives its try back
+                session.execute(update(SignatureRequest)
+                                .where(SignatureRequest.id == request_id,
+                                       SignatureRequest.code_failures > 0)
+                                .values(code_failures=SignatureRequest.code_failures - 1))
+            return
+        with self.db.session() as session:
+            locked = failures >= otp.MAX_FAILURES and bool(session.execute(
+                update(SignatureRequest)
+                .where(SignatureRequest.id == request_id, SignatureRequest.status == PENDING)
+                .values(status="locked", closed_at=utcnow(), code_hash=None)).rowcount)
+            if not locked:
+                _serialize(session, request_id)
+            events = [PendingEvent("code.refused", {"failures": failures, **visit.data()})]
             if locked:
-                row.status, row.closed_at, row.code_hash = "locked", utcnow(), None
+                row = session.get(SignatureRequest, request_id, populate_existing=True)
+                assert row is not None
                 events.append(PendingEvent("request.locked", {"reason": "too many wrong codes"}))
                 self.outbox.webhook(session, "signature_request.locked", self._hook_data(row),
                                     workspace=row.workspace)
-            audit.append(session, row.id, "debtor", events)
-            left = otp.MAX_FAILURES - row.code_failures
-        if locked:
+            audit.append(session, request_id, "debtor", events)
+        if failures >= otp.MAX_FAILURES:
             raise SigningRefused(423, "Trop de codes erronés : ce lien est bloqué. "
                                  "Contactez votre créancier.", state="locked")
+        left = otp.MAX_FAILURES - failures
         raise SigningRefused(422, f"Code incorrect. Il vous reste {left} essai"
                              f"{'s' if left > 1 else ''}.")
+
+    def _take_a_try(self, request_id: str, code_hash: str) -> int:
+        """Count one more try, atomically, before the code is checked; return the count.
+
+        The counter is raised by the database under the condition that tries are left, so
+        however many requests arrive at once, on any worker, at most MAX_FAILURES codes are
+        ever compared. A request with no try left (or whose code was replaced or spent) is
+        refused without a comparison.
+        """
+        with self.db.session() as session:
+            failures = session.execute(
+                update(SignatureRequest)
+                .where(SignatureRequest.id == request_id, SignatureRequest.status == PENDING,
+                       SignatureRequest.code_hash == code_hash,
+                       SignatureRequest.code_failures < otp.MAX_FAILURES)
+                .values(code_failures=SignatureRequest.code_failures + 1)
+                .returning(SignatureRequest.code_failures)).scalar_one_or_none()
+            if failures is not None:
+                return int(failures)
+            row = session.get(SignatureRequest, request_id, populate_existing=True)
+            assert row is not None
+        if row.status != PENDING or row.code_failures >= otp.MAX_FAILURES:
+            state = row.status if row.status != PENDING else "locked"
+            raise SigningRefused(*_CLOSED[state], state=state)
+        raise SigningRefused(409, "Ce code a été remplacé ou déjà utilisé. Demandez un "
+                             "nouveau code.")
 
     def _make_signed_pdf(self, row: SignatureRequest, document: Document,
                          evidence: dict[str, Any], words: str,
@@ -547,6 +628,10 @@ class SignatureService:
         row = self._by_token(session, token)
         if row.status in ("cancelled", "expired"):
             raise SigningRefused(*_CLOSED[row.status], state=row.status)
+        if _archived(row):
+            document = session.get(Document, row.document_id)
+            assert document is not None
+            raise SigningRefused(410, archived_message(document), state="archived")
         return row
 
     def _pending_by_token(self, session: Session, token: str) -> SignatureRequest:
@@ -579,6 +664,13 @@ class SignatureService:
 
 def _not_found(request_id: str) -> NotFound:
     return NotFound(f"no signature request {request_id}")
+
+
+def _serialize(session: Session, request_id: str) -> None:
+    """Take the request's row lock (PostgreSQL) or the write lock (SQLite) before appending
+    to its audit chain, so concurrent steps append one after the other, never forking it."""
+    session.execute(update(SignatureRequest).where(SignatureRequest.id == request_id)
+                    .values(codes_sent=SignatureRequest.codes_sent))
 
 
 def _pending_conflict(document_id: str) -> Conflict:

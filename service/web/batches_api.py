@@ -8,47 +8,31 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
-from pydantic import ValidationError
 from sqlalchemy import select
 
-from service import audit
+from service import audit, destinations
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
+from service.batches.notify import notify_done
 from service.db import Document, iso_utc
-from service.errors import Conflict, NotFound
+from service.errors import BadRequest, Conflict, NotFound, Unprocessable
 from service.pipeline import today_in_paris
 from service.web.api import api, idempotency_key
-from service.web.errors import summarize, validation_details
-from service.web.schemas import BatchOut, BatchRequest, DocumentRequest, ErrorOut
+from service.web.batch_intake import read_batch
+from service.web.schemas import BatchOut, BatchRequest, ErrorOut
 from service.workspaces import visible_to
 
 bp = Blueprint("batches", __name__)
-MAX_BATCH_BYTES = 64 * 1024 * 1024  # 10,000 requests of a few kB each
 
 
 def _services() -> Any:
     return current_app.extensions["amiable"]
 
 
-def _validate_items(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None],
-                                                              dict[int, dict[str, Any]]]:
-    """Validate each request on its own: a bad item fails alone, the others go ahead."""
-    today = today_in_paris()
-    requests: list[dict[str, Any] | None] = []
-    errors: dict[int, dict[str, Any]] = {}
-    for index, raw in enumerate(documents):
-        try:
-            model = DocumentRequest.model_validate(raw)
-        except ValidationError as exc:
-            details = validation_details(exc)
-            errors[index] = {"code": "invalid_request", "message": summarize(details),
-                             "details": details}
-            requests.append(None)
-            continue
-        # One date for the whole batch, fixed now: a retry tomorrow makes the same letter.
-        requests.append(model.model_copy(update={"as_of": model.as_of or today})
-                        .model_dump(mode="json"))
-    return requests, errors
+def _finished(batch: Batch) -> bool:
+    """Nothing more will be made: done, or cancelled and its running items over."""
+    return batch.status == "done" or (batch.status == "cancelled"
+                                      and batch.finished_at is not None)
 
 
 def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
@@ -59,9 +43,13 @@ def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
     base = f"/v1/batches/{batch.id}"
     body: dict[str, Any] = {"id": batch.id, "status": batch.status, "total": batch.total,
                             "done": progress.done, "failed": progress.failed,
+                            "cancelled": progress.cancelled,
                             "created_at": iso_utc(batch.created_at),
-                            "links": {"self": base, "zip": f"{base}/zip"}}
-    if batch.status == "done":
+                            "finished_at": iso_utc(batch.finished_at)
+                            if batch.finished_at else None,
+                            "links": {"self": base, "zip": f"{base}/zip",
+                                      "cancel": f"{base}/cancel"}}
+    if _finished(batch):
         body["documents"] = [
             {"index": item.index, "id": item.document_id} if item.status == queue.DONE
             else {"index": item.index, "error": item.error}
@@ -69,34 +57,54 @@ def batch_json(session: Any, batch: Batch) -> dict[str, Any]:
     return body
 
 
+def _webhook_url(url: str | None) -> str | None:
+    """The batch's webhook URL if it may receive webhooks (https, a public address)."""
+    if url is None:
+        return None
+    settings = _services().settings  # signed with the workspace's own secret (registry)
+    try:  # checked again at each delivery (DNS may change): see service.destinations
+        destinations.check(url, destinations.WebhookPolicy.from_settings(settings))
+    except destinations.UnsafeDestination as exc:
+        raise Unprocessable(f"webhook_url refused: {exc}", code="unsafe_webhook_url",
+                            details=[{"field": "webhook_url", "message": str(exc)}]) from None
+    return url
+
+
 @api.operation(bp, "POST", "/v1/batches", tag="batches", role="system", body=BatchRequest,
+               stream_body=True,
                summary="Queue many document requests; each is made exactly once",
                description="Answers 202 at once. Follow progress at `links.self`; with "
-               "`webhook_url`, a `batch.done` event is posted when it finishes. An invalid "
-               "item fails alone. `Idempotency-Key` makes the submission safe to retry.",
+               "`webhook_url` (https, a public address), a `batch.done` event is posted "
+               "when it finishes. An invalid item fails alone. At most "
+               "AMIABLE_BATCH_MAX_ITEMS items (10,000) and AMIABLE_BATCH_MAX_BYTES (50 MB) "
+               "per batch (413 beyond). `Idempotency-Key` makes the submission safe to retry.",
                responses={202: BatchOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut,
                           409: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut})
-def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
+def submit_batch() -> tuple[Response, int, dict[str, str]]:
     key = idempotency_key()
-    body_sha = audit.canonical_sha256(body.model_dump(mode="json"))
     services = _services()
+    if request.mimetype != "application/json":
+        raise BadRequest("send the body as JSON with Content-Type: application/json")
+    # Read as it arrives, one item at a time (see batch_intake): never the whole body.
+    intake = read_batch(request.stream, max_items=services.settings.batch_max_items,
+                        today=today_in_paris())
+    webhook_url = _webhook_url(intake.webhook_url)
     with services.db.session() as session:
         if key:
             existing = session.scalar(select(Batch).where(Batch.workspace == g.caller.workspace,
                                                           Batch.idempotency_key == key))
             if existing is not None:
-                if existing.request_sha256 != body_sha:
+                if existing.request_sha256 != intake.sha256:
                     raise Conflict(f"Idempotency-Key {key!r} was already used with another "
                                    f"batch ({existing.id})", code="idempotency_conflict")
                 return jsonify(batch_json(session, existing)), 202, {
                     "Location": f"/v1/batches/{existing.id}", "Idempotent-Replayed": "true"}
-        requests, errors = _validate_items(body.documents)
-        batch = queue.submit(session, g.caller.key_id, requests, errors,
-                             str(body.webhook_url) if body.webhook_url else None, key, body_sha,
+        batch = queue.submit(session, g.caller.key_id, intake.requests, intake.errors,
+                             webhook_url, key, intake.sha256,
                              workspace=g.caller.workspace)
         audit.append(session, batch.id, g.caller.key_id, [audit.PendingEvent(
-            "batch.submitted", {"total": batch.total, "refused": len(errors),
-                                "request_sha256": body_sha})])
+            "batch.submitted", {"total": batch.total, "refused": len(intake.errors),
+                                "request_sha256": intake.sha256})])
         out = batch_json(session, batch)
     if services.settings.broker_url:
         from service.batches.tasks import enqueue
@@ -105,11 +113,11 @@ def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
     return jsonify(out), 202, {"Location": out["links"]["self"]}
 
 
-
 @bp.before_request
 def _allow_large_batches() -> None:
     if request.endpoint == "batches.submit_batch":
-        request.max_content_length = MAX_BATCH_BYTES
+        # Beyond this the body is refused with a 413, as it is read (chunked bodies too).
+        request.max_content_length = _services().settings.batch_max_bytes
 
 
 def _batch(session: Any, batch_id: str) -> Batch:
@@ -128,6 +136,33 @@ def get_batch(batch_id: str) -> Response:
         return jsonify(batch_json(session, _batch(session, batch_id)))
 
 
+@api.operation(bp, "POST", "/v1/batches/<batch_id>/cancel", tag="batches", role="system",
+               summary="Cancel a batch: pending items are not made, running ones finish",
+               description="The batch's status becomes `cancelled` at once; its items not "
+               "yet taken by a worker are cancelled (their error says so), those being made "
+               "finish. `finished_at` is set, and a `batch.cancelled` webhook sent, when the "
+               "last of them is over; the ZIP then holds the documents made. Cancelling a "
+               "cancelled batch changes nothing; a done batch is a 409.",
+               responses={200: BatchOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                          409: ErrorOut})
+def cancel_batch(batch_id: str) -> Response:
+    services = _services()
+    with services.db.session() as session:
+        batch = _batch(session, batch_id)
+        if batch.status == "done":
+            raise Conflict(f"batch {batch_id} is done: there is nothing left to cancel",
+                           code="batch_finished")
+        first = batch.status != "cancelled"
+        finished = queue.cancel(session, batch_id)
+        if first:
+            audit.append(session, batch_id, g.caller.key_id,
+                         [audit.PendingEvent("batch.cancelled", {})])
+    if finished:
+        notify_done(services, batch_id)
+    with services.db.session() as session:
+        return jsonify(batch_json(session, _batch(session, batch_id)))
+
+
 @api.operation(bp, "GET", "/v1/batches/<batch_id>/zip", tag="batches", role="system",
                summary="The batch's sealed PDFs in one ZIP (once the batch is done)",
                responses={200: "application/zip", 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
@@ -136,9 +171,9 @@ def get_batch_zip(batch_id: str) -> Response:
     services = _services()
     with services.db.session() as session:
         batch = _batch(session, batch_id)
-        if batch.status != "done":
+        if not _finished(batch):
             raise Conflict(f"batch {batch_id} is not finished yet; retry when its status is "
-                           "done", code="batch_not_finished")
+                           "done (or cancelled, with finished_at)", code="batch_not_finished")
         rows = session.execute(
             select(BatchItem.index, Document.id, Document.kind, Document.pdf_sha256)
             .join(Document, Document.id == BatchItem.document_id)

@@ -63,11 +63,13 @@ class ApiDescription:
     def operation(self, bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
                   responses: dict[int, ResponseSpec], role: str | None = None,
                   body: type[BaseModel] | None = None, body_media_type: str | None = None,
-                  description: str = "", security: bool = False,
+                  description: str = "", security: bool = False, stream_body: bool = False,
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a view on `bp` and describe it. The view receives `body=` (a validated
-        model) when `body` is given; the caller is in `flask.g.caller`. `security` marks a
-        view that checks the key itself (e.g. only on some ports)."""
+        model) when `body` is given, unless `stream_body` (the view reads a large body
+        itself, as it arrives; `body` then only describes it); the caller is in
+        `flask.g.caller`. `security` marks a view that checks the key itself (e.g. only on
+        some ports)."""
         op = Operation(method, path, summary, tag, role, body, body_media_type, responses,
                        description, security)
         self.operations.append(op)
@@ -77,7 +79,7 @@ class ApiDescription:
             def wrapper(**kwargs: Any) -> Any:
                 if role is not None:
                     g.caller = require_role(role)
-                if body is not None:
+                if body is not None and not stream_body:
                     kwargs["body"] = body.model_validate(_json_object())
                 return view(**kwargs)
 

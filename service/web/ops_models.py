@@ -72,14 +72,20 @@ class BatchLinks(BaseModel):
 class BatchDoneData(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
-    status: str = Field(description="`done`")
+    status: str = Field(description="`done` (`cancelled` for batch.cancelled)")
     total: int = Field(ge=0)
     done: int = Field(ge=0, description="Items that became a document")
     failed: int = Field(ge=0, description="Items refused (see each item's error)")
+    cancelled: int = Field(0, ge=0, description="Items not made: the batch was cancelled")
     finished_at: str | None
     links: BatchLinks
 
 
 class BatchDoneEvent(_Event):
     type: Literal["batch.done"]
+    data: BatchDoneData
+
+
+class BatchCancelledEvent(_Event):
+    type: Literal["batch.cancelled"]
     data: BatchDoneData

@@ -286,7 +286,7 @@ class VerificationOut(BaseModel):
 
 class BatchRequest(Strict):
     documents: Annotated[list[dict[str, Any]], Field(
-        min_length=1, max_length=10_000,
+        min_length=1, max_length=10_000,  # AMIABLE_BATCH_MAX_ITEMS, checked as it is read
         description="document requests, each as for POST /v1/documents; an invalid one fails "
         "alone, the others are made")]
     webhook_url: HttpUrl | None = None
@@ -300,10 +300,12 @@ class BatchItemOut(BaseModel):
 
 class BatchOut(BaseModel):
     id: str
-    status: Literal["queued", "running", "done"]
+    status: Literal["queued", "running", "done", "cancelled"]
     total: int
     done: int
     failed: int
+    cancelled: int = Field(0, description="items not made because the batch was cancelled")
     created_at: str
+    finished_at: str | None = Field(None, description="when nothing more will be made")
     links: dict[str, str]
     documents: list[BatchItemOut] | None = None

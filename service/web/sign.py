@@ -33,6 +33,7 @@ from service.signature_requests.models import SignatureRequest
 from service.signature_requests.otp import CODE_VALIDITY
 from service.signature_requests.service import (
     CONSENT_TEXT,
+    SIGNED_LINK_LIFETIME,
     SigningPage,
     SigningRefused,
     Visit,
@@ -207,6 +208,8 @@ def _render(token: str, page: SigningPage | None, session_id: str, *, status: in
             "signer": page.request.signer_name, "total": amount(page.amount),
             "schedule": _schedule(page), "pages": len(page.request.page_sha256s),
             "expires": paris_time(page.request.expires_at), "consent_text": CONSENT_TEXT,
+            "download_until": paris_time(page.request.closed_at + SIGNED_LINK_LIFETIME)
+            if page.request.closed_at else None,
             "code_minutes": int(CODE_VALIDITY.total_seconds() // 60),
             "state": state or (page.request.status if page.request.status != "pending"
                                else None),
@@ -232,6 +235,9 @@ def sign_page(token: str) -> Response:
     except SigningRefused as refused:
         return _render(token, None, session_id, status=refused.status, message=refused.message,
                        state="unknown")
+    if page.archived:
+        return _render(token, page, session_id, status=410, message=page.archived_message,
+                       state="archived")
     status = 200 if page.request.status == "signed" else \
         CLOSED_STATUS.get(page.request.status, 200)
     return _render(token, page, session_id, status=status)
@@ -290,6 +296,9 @@ def document_pdf(token: str) -> Response:
     try:
         row, data = _service().document_pdf(token)
     except SigningRefused as refused:
+        if refused.state == "archived":  # a page saying where to get it, not a bare error
+            return _render(token, _service().open(token, None), _session_id(),
+                           status=refused.status, message=refused.message, state="archived")
         return _secure_headers(Response(refused.message, status=refused.status,
                                         mimetype="text/plain"))
     name = "echeancier-signe" if row.signed_pdf_sha256 else "echeancier"

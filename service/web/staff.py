@@ -3,8 +3,11 @@ a source to start from, upload a new one and read what is wrong with it, preview
 PDF, publish it or go back to an earlier version.
 
 Server-rendered, no script, nothing from elsewhere (strict CSP). A signed session cookie
-(HttpOnly, SameSite=Lax, Secure on https) holds the account id; every form carries a CSRF
-token tied to the session. The signing key is generated once into the data dir (0600).
+(HttpOnly, SameSite=Lax, Secure on https) holds the account id and the account's session
+version: signing out bumps the version in the database, so the cookie (or a copy of it) no
+longer opens anything. Sign-in is guarded by a lockout and a per-address throttle (see
+`staff_accounts.sign_in`). Every form carries a CSRF token tied to the session. The signing
+key is generated once into the data dir (0600).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from service.authoring.validation import MAX_UPLOAD_BYTES, TemplateRefused
 from service.authoring.variables import kind_context
 from service.catalog import KIND_ASSETS
 from service.errors import ServiceError
+from service.signature_requests.clientip import client_ip, parse_networks
 from service.web.templates_api import MEDIA_TYPES
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
@@ -131,6 +135,8 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
         if account_id is not None and time.time() - since < SESSION_HOURS * 3600:
             with _authoring().db.session() as db_session:
                 account = staff_accounts.active(db_session, account_id)
+            if account is not None and account.session_version != session.get("version"):
+                account = None  # signed out since this cookie was made
         if account is None:
             session.pop("staff_id", None)
             return redirect(url_for("staff.sign_in"))
@@ -176,22 +182,35 @@ def home() -> Response:
 
 @bp.route("/connexion", methods=["GET", "POST"])
 def sign_in() -> Response:
-    error = None
     if request.method == "POST":
-        with _authoring().db.session() as db_session:
-            account = staff_accounts.authenticate(db_session, request.form.get("email", ""),
-                                                  request.form.get("password", ""))
-        if account is not None:
-            session.clear()  # a new session id for the signed-in user (no fixation)
-            session.update(staff_id=account.id, since=time.time(),
-                           csrf=secrets.token_urlsafe(32))
-            return redirect(url_for("staff.kinds"))
-        error = "Adresse électronique ou mot de passe incorrect."
-    return _page("login.html", 401 if error else 200, error=error)
+        try:
+            account = staff_accounts.sign_in(
+                _authoring().db, request.form.get("email", ""),
+                request.form.get("password", ""), _client_address())
+        except staff_accounts.SignInRefused as refused:
+            return _page("login.html", refused.status, error=refused.message)
+        session.clear()  # a new session for the signed-in user (no fixation)
+        session.update(staff_id=account.id, since=time.time(),
+                       version=account.session_version, csrf=secrets.token_urlsafe(32))
+        return redirect(url_for("staff.kinds"))
+    return _page("login.html", 200, error=None)
+
+
+def _client_address() -> str:
+    settings = current_app.extensions["amiable"].settings
+    return client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                     parse_networks(settings.trusted_proxies))
 
 
 @bp.post("/deconnexion")
 def sign_out() -> Response:
+    """End the session on the server too: a copy of this cookie is worth nothing after."""
+    account_id = session.get("staff_id")
+    if account_id is not None:
+        with _authoring().db.session() as db_session:
+            account = staff_accounts.active(db_session, account_id)
+            if account is not None and account.session_version == session.get("version"):
+                staff_accounts.end_sessions(db_session, account_id)
     session.clear()
     return redirect(url_for("staff.sign_in"))
 

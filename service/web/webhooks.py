@@ -7,7 +7,7 @@ AMIABLE_WEBHOOK_URL) and service.batches.notify (a batch's `webhook_url`).
 from __future__ import annotations
 
 from service.web.api import api
-from service.web.ops_models import BatchDoneEvent, SignatureRequestEvent
+from service.web.ops_models import BatchCancelledEvent, BatchDoneEvent, SignatureRequestEvent
 
 SIGNATURE_HEADER = "Amiable-Signature"
 
@@ -48,3 +48,7 @@ for _event, _summary in (
 api.webhook("batch.done", BatchDoneEvent,
             summary="Every item of a batch is made or has failed",
             description="Sent to the batch's `webhook_url`, once.\n\n" + _VERIFY)
+api.webhook("batch.cancelled", BatchCancelledEvent,
+            summary="A cancelled batch's last running item is over",
+            description="Sent to the batch's `webhook_url`, once, instead of batch.done: "
+            "`done` items were made, `cancelled` ones never will be.\n\n" + _VERIFY)

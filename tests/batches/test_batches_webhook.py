@@ -15,13 +15,14 @@ from service.db import Workspace
 from service.signature_requests import signatures
 from service.web.ops_models import BatchDoneEvent
 from tests.conftest import MASTER_KEY, relance_batch
-from tests.webhook_receiver import Hooks
+from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 
 SECRET = "whsec_batch_test"
 
 
 def test_batch_done_webhook_is_signed(tmp_path: Path, hooks: Hooks) -> None:
-    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY, webhook_secret=SECRET))
+    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY, webhook_secret=SECRET,
+                              **LOOPBACK_WEBHOOKS))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     batch = client.post("/v1/batches", headers=headers, json={

@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.config import Settings
 from tests.conftest import MASTER_KEY, load_example
-from tests.webhook_receiver import Hooks
+from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 
 WEBHOOK_SECRET = "whsec_test_0123456789"
 PROXY = "10.0.0.7"  # a configured reverse proxy in these tests
@@ -123,7 +123,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox, hooks: Hook
     app = create_app(Settings(
         data_dir=data_dir, api_key=MASTER_KEY, public_url=f"http://127.0.0.1:{port}",
         smtp_host="127.0.0.1", smtp_port=mailbox.port, mail_from="Amiable <signature@amiable.test>",
-        webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET,
+        webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET, **LOOPBACK_WEBHOOKS,
         trusted_proxies=(PROXY, "192.0.2.0/24")))
     app.config["AMIABLE_OUTBOX_POLL_SECONDS"] = 0.1
     app.config["AMIABLE_OUTBOX_BACKOFF_SECONDS"] = 0.1

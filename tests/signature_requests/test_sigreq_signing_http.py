@@ -312,8 +312,9 @@ def test_forwarded_for_is_believed_only_from_a_configured_proxy(
         debtor: Debtor, api: Callable[..., Any], sig_client: FlaskClient) -> None:
     request_id = debtor.request_id
     forged = {"X-Forwarded-For": "203.0.113.66"}
-    debtor.open(**forged)  # straight from 127.0.0.1: not a proxy
-    via_proxy = Debtor(sig_client, debtor.path, remote_addr=PROXY)
+    # Two new visits (fresh browsers: a visit session is recorded once, see visits.py).
+    Debtor(sig_client.application.test_client(), debtor.path).open(**forged)  # not a proxy
+    via_proxy = Debtor(sig_client.application.test_client(), debtor.path, remote_addr=PROXY)
     via_proxy.open(**{"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})
     opened = [e["data"]["ip"] for e in _events(api, request_id) if e["type"] == "link.opened"]
     assert opened[-2:] == ["127.0.0.1", "203.0.113.9"]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from service.config import TEMPLATES_DIR
 from service.db import Database, migrate
+from service.destinations import WebhookPolicy
 from service.mail import Mailer
 from service.rendering.pdf import PdfRenderer
 from service.signature_requests import otp
@@ -128,7 +129,8 @@ def test_a_webhook_is_given_up_after_a_bounded_number_of_attempts(tmp_path: Path
     db = Database(url)
     outbox = Outbox(db, FolderBlobStore(tmp_path / "blobs"), Mailer(None, 25, "a@b.c"),
                     webhook_url=f"http://127.0.0.1:{free_port()}/nobody-listens",
-                    webhook_secret="s", backoff_seconds=0)
+                    webhook_secret="s", backoff_seconds=0,
+                    policy=WebhookPolicy(allow_http=True, allow_private=True))
     with db.session() as session:
         outbox.webhook(session, "signature_request.signed", {"id": "sr_x"})
     for _ in range(MAX_ATTEMPTS + 2):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_verification"
-down_revision = "0005"
+down_revision = "0007_races"
 branch_labels = None
 depends_on = None
 
