@@ -98,9 +98,9 @@ def prepare(settings: Settings, *, tighten_modes: bool = False) -> Settings:
         folders.append(settings.blobs_dir)
     for folder in folders:
         hardening.make_private_dir(folder)
-    database = hardening.sqlite_path(settings)
-    if database is not None:
-        hardening.make_private_file(database)
+    sqlite_file = hardening.sqlite_path(settings)
+    if sqlite_file is not None:
+        hardening.make_private_file(sqlite_file)
     migrate(settings.resolved_database_url)
     settings = settings.with_overrides(audit_key=audit_key(settings))
     db = database(settings)
