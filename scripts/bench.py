@@ -74,7 +74,7 @@ def floor(keys_dir: Path) -> dict[str, float]:
     figures = compute_figures(to_case(request, as_of), shipped_rates())
     context = template_context(request, as_of, figures, DocumentMeta(
         id="doc_01KBENCH0000000000000000000", verify_url="http://localhost:8000/verify/"
-        "doc_01KBENCH0000000000000000000"))
+        "doc_01KBENCH0000000000000000000", issued_on=as_of))
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([letters, shared]),
                              autoescape=True)

@@ -101,5 +101,5 @@ def build(settings: Settings) -> Services:
     store = blob_store(settings)
     sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given
     pipeline = Pipeline(sealer)
-    documents = DocumentService(db, store, pipeline, settings.public_url)
+    documents = DocumentService(db, store, pipeline, settings.public_url, settings.clock)
     return Services(settings, db, store, sealer, pipeline, documents)

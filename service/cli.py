@@ -147,7 +147,8 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
         raise click.ClickException("invalid request:\n" + "\n".join(lines)) from None
     settings = prepare(Settings.from_env())
     pipeline = Pipeline(build_sealer(settings))
-    as_of = request.as_of or today_in_paris()
+    issued_on = today_in_paris(settings.clock)
+    as_of = request.as_of or issued_on
     builtin = catalog.builtin_path(request.kind)
     template = catalog.TemplateSource(
         name=request.kind, version=0, sha256="", format="html",
@@ -156,7 +157,8 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
         figures = pipeline.figures(request, as_of, shipped_rates())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    meta = DocumentMeta(id="offline", verify_url=settings.public_url + "/verify")
+    meta = DocumentMeta(id="offline", verify_url=settings.public_url + "/verify",
+                        issued_on=issued_on)
     pdf = pipeline.seal(pipeline.render(template, template_context(request, as_of, figures,
                                                                     meta)))
     output.write_bytes(pdf)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from service.clock import Clock, system_clock
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
@@ -48,6 +50,9 @@ class Settings:
     blob_url: str | None = None  # s3://bucket/prefix; unset: the data dir's blobs folder
     s3_endpoint_url: str | None = None  # an S3-compatible store other than AWS
     metrics_port: int | None = None  # /metrics on its own port, without a key
+    # What time it is: the day documents are issued on and their deadlines start from.
+    # Real time unless a test (or an embedding program) gives another clock.
+    clock: Clock = field(default=system_clock, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -19,9 +19,10 @@ from ulid import ULID
 from service import audit, catalog, metrics, rates
 from service.audit import PendingEvent
 from service.auth import Caller
+from service.clock import Clock, system_clock, today_in_paris
 from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound
-from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
+from service.pipeline import DocumentMeta, Pipeline, template_context
 from service.storage import BlobStore
 from service.web.schemas import DocumentRequest
 from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
@@ -37,7 +38,8 @@ class Issued:
 
 class DocumentService:
     def __init__(self, db: Database, store: BlobStore, pipeline: Pipeline,
-                 public_url: str) -> None:
+                 public_url: str, clock: Clock = system_clock) -> None:
+        self.clock = clock
         self.db = db
         self.store = store
         self.pipeline = pipeline
@@ -53,7 +55,8 @@ class DocumentService:
                 return Issued(replay, created=False)
 
         doc_id = f"doc_{ULID()}"
-        as_of = request.as_of or today_in_paris()
+        issued_on = today_in_paris(self.clock)
+        as_of = request.as_of or issued_on
         trail = [PendingEvent("document.requested", {
             "kind": request.kind, "request_sha256": request_sha, "as_of": as_of.isoformat(),
             "idempotency_key": idempotency_key})]
@@ -67,7 +70,8 @@ class DocumentService:
             "total": figures_json["total"], "principal": figures_json["principal"],
             "penalties": figures_json["penalties"], "indemnities": figures_json["indemnities"]}))
 
-        meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}")
+        meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}",
+                            issued_on=issued_on)
         with metrics.stage("render"):
             rendered = self.pipeline.render_document(
                 template, template_context(request, as_of, figures, meta))

@@ -6,14 +6,14 @@ The same pipeline serves the API and the offline `amiable render` command. Expen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from service.catalog import TemplateSource
+from service.clock import PARIS, today_in_paris
 from service.domain.figures import compute_figures
 from service.domain.model import Case, Figures, Invoice, Payment, PenaltyTerms, Plan
 from service.domain.rates import RateTable
@@ -21,6 +21,9 @@ from service.metrics import OfficeWatch
 from service.rendering.html import HtmlTemplates
 from service.rendering.pdf import PdfRenderer
 from service.web.schemas import DocumentRequest
+
+__all__ = ["PARIS", "DocumentMeta", "Pipeline", "Rendered", "template_context", "to_case",
+           "today_in_paris"]
 
 if TYPE_CHECKING:
     from service.authoring.libreoffice import LibreOfficePool
@@ -42,22 +45,14 @@ class Rendered:
     docx: bytes | None = None
 
 
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def today_in_paris() -> date:
-    """The date in France: what a letter issued now is dated, wherever the server runs."""
-    return datetime.now(PARIS).date()
-
-
 @dataclass(frozen=True)
 class DocumentMeta:
     """What a document knows about itself before it exists: its id, where to verify it, and
-    the day it is sealed."""
+    the day it is sealed (Europe/Paris, from the service's clock)."""
 
     id: str
     verify_url: str
-    issued_on: date = field(default_factory=today_in_paris)
+    issued_on: date
 
 
 def to_case(request: DocumentRequest, as_of: date) -> Case:

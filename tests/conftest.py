@@ -13,7 +13,9 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
+from tests.frozen import FROZEN_NOW, TODAY
 from tests.webhook_receiver import Hooks, receiving_hooks
 
 # No per-example deadline: on a loaded 2-core CI machine a slow example is not a bug.
@@ -21,6 +23,8 @@ hypothesis_settings.register_profile("amiable", deadline=None)
 hypothesis_settings.load_profile("amiable")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+__all__ = ["FIXTURES", "FROZEN_NOW", "MASTER_KEY", "TODAY", "load_example", "relance_batch"]
+
 MASTER_KEY = "amk_test_master_key_0123456789"
 
 
@@ -43,7 +47,8 @@ def relance_batch(count: int, prefix: str) -> list[dict[str, Any]]:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     data_dir = tmp_path_factory.mktemp("data")
     return create_app(Settings(data_dir=data_dir, api_key=MASTER_KEY,
-                               public_url="https://amiable.test"))
+                               public_url="https://amiable.test",
+                               clock=fixed_clock(FROZEN_NOW)))
 
 
 @pytest.fixture

@@ -179,7 +179,9 @@ def sample_context(kind: str, request: DocumentRequest | None = None,
     request = request or DocumentRequest.model_validate(load_sample(kind))
     as_of = request.as_of or SAMPLE_AS_OF
     figures = compute_figures(to_case(request, as_of), rates or shipped_rates())
-    meta = DocumentMeta(id="doc_APERCU", verify_url="https://exemple.invalid/verify/doc_APERCU")
+    # A preview is dated as if issued on its figures' day, so it reads like the real letter.
+    meta = DocumentMeta(id="doc_APERCU", verify_url="https://exemple.invalid/verify/doc_APERCU",
+                        issued_on=as_of)
     return template_context(request, as_of, figures, meta)
 
 

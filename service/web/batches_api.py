@@ -32,7 +32,7 @@ def _services() -> Any:
 def _validate_items(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None],
                                                               dict[int, dict[str, Any]]]:
     """Validate each request on its own: a bad item fails alone, the others go ahead."""
-    today = today_in_paris()
+    today = today_in_paris(_services().settings.clock)
     requests: list[dict[str, Any] | None] = []
     errors: dict[int, dict[str, Any]] = {}
     for index, raw in enumerate(documents):

@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 
 from service import create_app
 from service.cli import main
 from service.config import Settings
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, FROZEN_NOW
 from tests.pdf_checks import pdf_text, pdfsig
 
 
@@ -25,6 +26,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+# The whole process on the fixture's day: the development seal made by init is valid then.
+@time_machine.travel(FROZEN_NOW, tick=False)
 def test_init_then_render_offline(data_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["init"]).exit_code == 0
