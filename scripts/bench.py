@@ -63,7 +63,7 @@ def floor(keys_dir: Path) -> dict[str, float]:
     from service.pipeline import DocumentMeta, template_context, to_case
     from service.rates import shipped_rates
     from service.rendering.formatting import FILTERS
-    from service.web.schemas import DocumentRequest
+    from service.requests import DocumentRequest
     from signing import SealIdentity, ensure_development_seal, reserved_signature_bytes
     from signing.signer import KeptKeySigner
 

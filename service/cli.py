@@ -132,7 +132,7 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     from service.domain.errors import DomainError
     from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
     from service.rates import shipped_rates
-    from service.web.schemas import DocumentRequest
+    from service.requests import DocumentRequest
     from signing import build_sealer
 
     try:
@@ -141,7 +141,7 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{request_file.name} is not JSON: {exc}") from None
     except ValidationError as exc:
-        from service.web.errors import validation_details
+        from service.errors import validation_details
 
         lines = [f"  {d['field']}: {d['message']}" for d in validation_details(exc)]
         raise click.ClickException("invalid request:\n" + "\n".join(lines)) from None
@@ -278,8 +278,8 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
     from service.db import Database
     from service.domain.errors import DomainError
     from service.domain.rates import Semester, SemesterRates
-    from service.web.errors import summarize, validation_details
-    from service.web.schemas import RatesIn
+    from service.errors import summarize, validation_details
+    from service.requests import RatesIn
 
     try:
         given = RatesIn.model_validate({"ecb_rate": ecb, "legal_rate_individual":

@@ -23,8 +23,8 @@ from service.clock import Clock, system_clock, today_in_paris
 from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound
 from service.pipeline import DocumentMeta, Pipeline, template_context
+from service.requests import DocumentRequest
 from service.storage import BlobStore
-from service.web.schemas import DocumentRequest
 from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
 
 GROWS_AFTER_SEAL = {"B-LT", "B-LTA"}

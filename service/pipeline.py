@@ -20,7 +20,7 @@ from service.domain.rates import RateTable
 from service.metrics import OfficeWatch
 from service.rendering.html import HtmlTemplates
 from service.rendering.pdf import PdfRenderer
-from service.web.schemas import DocumentRequest
+from service.requests import DocumentRequest
 
 __all__ = ["PARIS", "DocumentMeta", "Pipeline", "Rendered", "template_context", "to_case",
            "today_in_paris"]

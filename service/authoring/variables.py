@@ -28,7 +28,7 @@ from service.domain.rates import RateTable
 from service.pipeline import DocumentMeta, template_context, to_case
 from service.rates import shipped_rates
 from service.rendering.formatting import FILTERS
-from service.web.schemas import DocumentRequest
+from service.requests import DocumentRequest
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLE_AS_OF = datetime.date(2025, 10, 6)

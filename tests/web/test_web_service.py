@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.web.schemas import DocumentRequest
+from service.requests import DocumentRequest
 from tests.conftest import load_example
 
 
