@@ -130,7 +130,13 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     from service import catalog
     from service.bootstrap import prepare
     from service.domain.errors import DomainError
-    from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
+    from service.pipeline import (
+        DocumentMeta,
+        Pipeline,
+        issue_figures,
+        template_context,
+        today_in_paris,
+    )
     from service.rates import shipped_rates
     from service.requests import DocumentRequest
     from signing import build_sealer
@@ -154,7 +160,7 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
         name=request.kind, version=0, sha256="", format="html",
         text=builtin.read_text(encoding="utf-8"), assets_dir=builtin.parent)
     try:
-        figures = pipeline.figures(request, as_of, shipped_rates())
+        figures = issue_figures(request, as_of, issued_on, shipped_rates())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     meta = DocumentMeta(id="offline", verify_url=settings.public_url + "/verify",

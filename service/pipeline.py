@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from service.catalog import TemplateSource
 from service.clock import PARIS, today_in_paris
 from service.domain.figures import compute_figures
+from service.domain.issuing import check_dates, check_issuable
 from service.domain.model import Case, Figures, Invoice, Payment, PenaltyTerms, Plan
 from service.domain.rates import RateTable
 from service.metrics import OfficeWatch
@@ -22,8 +23,8 @@ from service.rendering.html import HtmlTemplates
 from service.rendering.pdf import PdfRenderer
 from service.requests import DocumentRequest
 
-__all__ = ["PARIS", "DocumentMeta", "Pipeline", "Rendered", "template_context", "to_case",
-           "today_in_paris"]
+__all__ = ["PARIS", "DocumentMeta", "Pipeline", "Rendered", "issue_figures", "template_context",
+           "to_case", "today_in_paris"]
 
 if TYPE_CHECKING:
     from service.authoring.libreoffice import LibreOfficePool
@@ -55,12 +56,15 @@ class DocumentMeta:
     issued_on: date
 
 
-def to_case(request: DocumentRequest, as_of: date) -> Case:
-    """Translate the edge model into the domain's vocabulary."""
+def to_case(request: DocumentRequest, as_of: date, issued_on: date | None = None) -> Case:
+    """Translate the request into the domain's vocabulary (``issued_on`` None: a simulation
+    dated ``as_of``)."""
     plan = request.plan
     return Case(
         kind=request.kind,
         as_of=as_of,
+        issued_on=issued_on,
+        level=request.level,
         debtor_type=request.debtor.type,
         creditor_type=request.creditor.type,
         debtor_postal_code=request.debtor.address.postal_code,
@@ -70,7 +74,8 @@ def to_case(request: DocumentRequest, as_of: date) -> Case:
                     payments=tuple(Payment(date=p.date, amount=p.amount) for p in inv.payments))
             for inv in request.invoices),
         penalties=PenaltyTerms(contractual_rate=request.penalties.contractual_rate,
-                               indemnity=request.penalties.indemnity),
+                               indemnity=request.penalties.indemnity,
+                               claim=request.penalties.claim),
         prior_notice_date=request.prior_notice_date,
         deadline_days=request.deadline_days,
         plan=None if plan is None else Plan(
@@ -80,11 +85,43 @@ def to_case(request: DocumentRequest, as_of: date) -> Case:
     )
 
 
+def issue_figures(request: DocumentRequest, as_of: date, issued_on: date,
+                  rates: RateTable) -> Figures:
+    """The figures of a document issued on ``issued_on``, checked against the issuing rules
+    (the dates first: a décompte for a day outside the window is not even computed)."""
+    check_dates(as_of, issued_on)
+    case = to_case(request, as_of, issued_on)
+    figures = compute_figures(case, rates)
+    check_issuable(case, figures, request.minimum_claim)
+    return figures
+
+
+def salutation(request: DocumentRequest) -> str:
+    """How the letter addresses its reader: the consumer's or the company representative's
+    civility when given ("Monsieur", "Madame"), else "Madame, Monsieur"."""
+    debtor = request.debtor
+    civility = (debtor.civility if debtor.type == "consumer"
+                else debtor.representative.civility if debtor.representative else None)
+    return civility or "Madame, Monsieur"
+
+
+def delivery(request: DocumentRequest) -> str:
+    """How the document is sent: a mise en demeure goes by registered letter unless told."""
+    if request.delivery:
+        return request.delivery
+    return "registered_letter" if request.kind == "mise_en_demeure" else "letter"
+
+
 def template_context(request: DocumentRequest, as_of: date, figures: Figures,
                      document: DocumentMeta) -> dict[str, Any]:
-    """The request's fields under their own names, plus `figures` and `document`."""
+    """The request's fields under their own names (with `reference` and `delivery`
+    resolved), plus `issued_on`, `salutation`, `figures` and `document`."""
     context = request.model_dump(mode="python")
     context["as_of"] = as_of
+    context["issued_on"] = document.issued_on
+    context["reference"] = request.reference or document.id
+    context["delivery"] = delivery(request)
+    context["salutation"] = salutation(request)
     context["figures"] = figures
     context["document"] = {"id": document.id, "verify_url": document.verify_url,
                            "issued_on": document.issued_on}
@@ -99,6 +136,7 @@ class Pipeline:
         self._office_watch = OfficeWatch()
 
     def figures(self, request: DocumentRequest, as_of: date, rates: RateTable) -> Figures:
+        """The figures as of ``as_of``, as if issued that day, with no issuing rule."""
         return compute_figures(to_case(request, as_of), rates)
 
     def render(self, template: TemplateSource, context: dict[str, Any]) -> bytes:

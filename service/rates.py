@@ -25,11 +25,19 @@ def shipped_rates() -> RateTable:
     return parse_rates_csv(RATES_FILE.read_text(encoding="utf-8"))
 
 
+def _optional(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _text(rate: Decimal | None) -> str | None:
+    return None if rate is None else str(rate)
+
+
 def _override_rows(session: Session) -> list[SemesterRates]:
     return [
         SemesterRates(semester=Semester.parse(row.semester), ecb=Decimal(row.ecb_rate),
-                      legal_individual=Decimal(row.legal_rate_individual),
-                      legal_other=Decimal(row.legal_rate_other), source=row.source)
+                      legal_individual=_optional(row.legal_rate_individual),
+                      legal_other=_optional(row.legal_rate_other), source=row.source)
         for row in session.scalars(select(RateOverride))
     ]
 
@@ -42,21 +50,23 @@ def operator_semesters(session: Session) -> set[str]:
     return set(session.scalars(select(RateOverride.semester)))
 
 
-def set_rates(session: Session, rates: SemesterRates, actor: str) -> None:
-    """Insert or replace one semester's rates and record it in the semester's audit trail."""
+def set_rates(session: Session, rates: SemesterRates, actor: str,
+              event: str = "rates.set") -> None:
+    """Insert or replace one semester's rates and record it in the semester's audit trail
+    (`event`: "rates.set" by an operator, "rates.fetched" by `amiable rates fetch`)."""
     label = rates.semester.label
     row = session.get(RateOverride, label) or RateOverride(semester=label)
     previous = None if row.ecb_rate is None else {
         "ecb_rate": row.ecb_rate, "legal_rate_individual": row.legal_rate_individual,
         "legal_rate_other": row.legal_rate_other, "source": row.source}
     row.ecb_rate = str(rates.ecb)
-    row.legal_rate_individual = str(rates.legal_individual)
-    row.legal_rate_other = str(rates.legal_other)
+    row.legal_rate_individual = _text(rates.legal_individual)
+    row.legal_rate_other = _text(rates.legal_other)
     row.source = rates.source
     row.updated_by = actor
     row.updated_at = utcnow()
     session.add(row)
-    audit.append(session, f"rates:{label}", actor, [audit.PendingEvent("rates.set", {
+    audit.append(session, f"rates:{label}", actor, [audit.PendingEvent(event, {
         "ecb_rate": row.ecb_rate, "legal_rate_individual": row.legal_rate_individual,
         "legal_rate_other": row.legal_rate_other, "source": row.source,
         "previous": previous})])

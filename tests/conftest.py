@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,22 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     return create_app(Settings(data_dir=data_dir, api_key=MASTER_KEY,
                                public_url="https://amiable.test",
                                clock=fixed_clock(FROZEN_NOW)))
+
+
+@pytest.fixture(scope="session")
+def app_at(tmp_path_factory: pytest.TempPathFactory) -> Callable[[datetime], Flask]:
+    """An app living on another day (one per day, made on first use): for what only a
+    later date shows, such as semesters with no rates yet."""
+    apps: dict[datetime, Flask] = {}
+
+    def make(moment: datetime) -> Flask:
+        if moment not in apps:
+            apps[moment] = create_app(Settings(
+                data_dir=tmp_path_factory.mktemp("data"), api_key=MASTER_KEY,
+                public_url="https://amiable.test", clock=fixed_clock(moment)))
+        return apps[moment]
+
+    return make
 
 
 @pytest.fixture

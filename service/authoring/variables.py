@@ -40,7 +40,10 @@ DOCUMENT_FIELDS = {
     "issued_on": "date d’émission du document",
 }
 EXTRA_DESCRIPTIONS = {
-    "as_of": "date des calculs et de la lettre (aujourd’hui si la demande n’en donne pas)",
+    "as_of": "date à laquelle le décompte est arrêté (la date d’émission si la demande n’en "
+             "donne pas)",
+    "issued_on": "date d’émission : la date de la lettre, le point de départ de ses délais",
+    "salutation": "l’appel de la lettre : « Monsieur », « Madame » ou « Madame, Monsieur »",
     "figures": "les montants calculés (principal, pénalités, indemnités, échéancier)",
     "document": "le document lui-même",
 }
@@ -157,6 +160,8 @@ def _shape() -> list[tuple[str, str, bool, str, tuple[str, ...]]]:
     out: list[tuple[str, str, bool, str, tuple[str, ...]]] = []
     _walk("", DocumentRequest, out)
     out.append(("as_of", "date", False, EXTRA_DESCRIPTIONS["as_of"], ()))
+    out.append(("issued_on", "date", False, EXTRA_DESCRIPTIONS["issued_on"], ()))
+    out.append(("salutation", "text", False, EXTRA_DESCRIPTIONS["salutation"], ()))
     out.append(("figures", "object", False, EXTRA_DESCRIPTIONS["figures"], ()))
     _walk("figures.", Figures, out)
     out.append(("document", "object", False, EXTRA_DESCRIPTIONS["document"], ()))

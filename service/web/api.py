@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -10,12 +11,14 @@ from service import rates as rate_store
 from service.documents import document_json
 from service.domain.rates import Semester, SemesterRates
 from service.errors import BadRequest, Unprocessable
+from service.simulation import simulate
 from service.web.openapi import ApiDescription
 from service.web.schemas import (
     DocumentOut,
     DocumentRequest,
     ErrorOut,
     EventsOut,
+    FiguresOut,
     Health,
     RateOut,
     RatesIn,
@@ -65,6 +68,21 @@ def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str
     return jsonify(body_json), 201, headers
 
 
+@api.operation(bp, "POST", "/v1/figures", tag="documents", role="system", body=DocumentRequest,
+               summary="The figures of a request for any day (2019-01-01 to today), issuing "
+               "nothing",
+               description="The same body as POST /v1/documents; answers only `figures`, as if "
+               "the document were issued on `as_of` (its deadline counted from it). Nothing is "
+               "sealed, stored or audited, and none of the issuing rules apply: an invoice not "
+               "yet due owes no penalties, a settled one shows zero. Bad input, an overpayment "
+               "or a missing rate is a 422.",
+               responses={200: FiguresOut, **_errors(400, 401, 403, 413, 422)})
+def figures(body: DocumentRequest) -> Response:
+    services = _services()
+    computed = simulate(services.db, body, services.settings.clock)
+    return jsonify({"figures": computed.to_json()})
+
+
 @api.operation(bp, "GET", "/v1/documents/<doc_id>", tag="documents", role="system",
                summary="A document: figures, template, hashes, seal",
                responses={200: DocumentOut, **_errors(401, 403, 404)})
@@ -91,11 +109,15 @@ def get_events(doc_id: str) -> Response:
     return jsonify({"document_id": doc_id, "chain_valid": valid, "events": events})
 
 
+def _rate_text(rate: Decimal | None) -> str | None:
+    return None if rate is None else str(rate)
+
+
 def _rate_json(row: SemesterRates, operator: set[str]) -> dict[str, Any]:
     label = row.semester.label
     return {"semester": label, "ecb_rate": str(row.ecb),
-            "legal_rate_individual": str(row.legal_individual),
-            "legal_rate_other": str(row.legal_other), "source": row.source,
+            "legal_rate_individual": _rate_text(row.legal_individual),
+            "legal_rate_other": _rate_text(row.legal_other), "source": row.source,
             "origin": "operator" if label in operator else "shipped"}
 
 

@@ -50,11 +50,21 @@ class DocumentOut(BaseModel):
     kind: Kind
     status: Literal["sealed"]
     created_at: str
+    issued_on: str = Field(description="the day the document is dated and sealed "
+                           "(Europe/Paris); figures.as_of is the day its figures run through")
     template: TemplateRef
     figures: dict[str, Any] = Field(description="computed figures: see the Figures schema")
     sha256: str
     seal: SealInfo
     links: DocumentLinks
+
+
+class FiguresOut(BaseModel):
+    """The figures of a request, issuing nothing (POST /v1/figures)."""
+
+    figures: dict[str, Any] = Field(description="as in a document: as_of, issued_on (= as_of), "
+                                    "principal, penalties, indemnities, total, claim, claimed, "
+                                    "reserved, waived, invoices, deadline or schedule")
 
 
 class EventOut(BaseModel):
@@ -75,8 +85,8 @@ class EventsOut(BaseModel):
 class RateOut(BaseModel):
     semester: str
     ecb_rate: str
-    legal_rate_individual: str
-    legal_rate_other: str
+    legal_rate_individual: str | None = Field(description="null while its arrêté is unknown")
+    legal_rate_other: str | None = Field(description="null while its arrêté is unknown")
     source: str
     origin: Literal["shipped", "operator"]
 
