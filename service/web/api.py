@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import rates as rate_store
+from service.clock import today_in_paris
 from service.documents import document_json
 from service.domain.rates import Semester, SemesterRates
 from service.errors import BadRequest, Unprocessable
@@ -42,7 +43,11 @@ def _errors(*codes: int) -> dict[int, Any]:
 @api.operation(bp, "GET", "/healthz", summary="Liveness", tag="service",
                responses={200: Health})
 def healthz() -> Response:
-    return jsonify({"status": "ok"})
+    services = _services()
+    with services.db.session() as session:
+        table = rate_store.current_rates(session)
+    rates = rate_store.status(table, today_in_paris(services.settings.clock))
+    return jsonify({"status": "ok", "rates": rates.to_json()})
 
 
 def idempotency_key() -> str | None:

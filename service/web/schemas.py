@@ -110,8 +110,16 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+class RatesHealth(BaseModel):
+    current: str = Field(description="today's semester, e.g. 2026-S2")
+    complete: bool = Field(description="whether today's semester has every rate")
+    next_missing: str = Field(description="the first semester from today's on with no rates")
+    days_left: int = Field(description="days until next_missing begins (0: it has)")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
+    rates: RatesHealth
 
 
 class VerifiedDocument(BaseModel):
