@@ -12,10 +12,12 @@ day it is dated:
   day after its due date: the debtor may pay until the end of that day (CPC 642: a time
   limit "expire le dernier jour à vingt-quatre heures"), and L441-10 penalties run from
   "le jour suivant la date de règlement".
-* It does not claim nothing. When every invoice is settled and what is left is interest
-  below ``minimum_claim`` (the leftover cents an imputation leaves), nothing is due worth a
-  letter; and a letter whose claim mode leaves nothing to ask (principal settled,
-  penalties only mentioned or waived) asks for nothing.
+* It does not claim nothing. An invoice paid in full late still shows a few cents: its
+  payment went to the interest first (C. civ. 1343-1), so what is left of it, principal
+  included, is interest. When every invoice is paid in full and that interest is below
+  ``minimum_claim``, nothing is due worth a letter ("rien n'est dû"), unless the letter
+  deliberately claims the 40 € indemnities (``claim``); and a letter whose claim mode leaves
+  nothing to ask (principal settled, penalties only mentioned or waived) asks nothing.
 
 An échéancier's first instalment on or after its issue day is checked by the schedule
 itself (``schedules.build_schedule`` takes the issue day).
@@ -29,7 +31,7 @@ from decimal import Decimal
 
 from service.domain.errors import FieldError, InvalidCase, NothingDue, NotYetDue
 from service.domain.model import Case, Figures
-from service.domain.money import format_amount
+from service.domain.money import ZERO, format_amount
 
 MAX_FIGURES_AGE_DAYS = 31
 DEFAULT_MINIMUM_CLAIM = Decimal("5.00")
@@ -91,12 +93,15 @@ def _not_yet_due(case: Case) -> Iterator[FieldError]:
 
 
 def _check_something_due(figures: Figures, minimum_claim: Decimal) -> None:
-    if figures.principal == 0 and figures.indemnities == 0 and figures.penalties < minimum_claim:
+    settled = all(line.paid >= line.amount for line in figures.invoices)
+    interest_left = sum((line.principal + line.penalties for line in figures.invoices), ZERO)
+    indemnities_claimed = figures.indemnities if figures.claim == "claim" else ZERO
+    if settled and interest_left < minimum_claim and not indemnities_claimed:
         raise NothingDue(
-            f"nothing is due (rien n'est dû): every invoice is settled and what is left is "
-            f"{format_amount(figures.penalties)} EUR of interest, below minimum_claim "
+            f"nothing is due (rien n'est dû): every invoice is paid in full and what is left "
+            f"is {format_amount(interest_left)} EUR of interest, below minimum_claim "
             f"({format_amount(minimum_claim)} EUR)",
-            [{"field": "invoices", "message": "every invoice is settled"}],
+            [{"field": "invoices", "message": "every invoice is paid in full"}],
         )
     if figures.claimed == 0:
         raise NothingDue(
