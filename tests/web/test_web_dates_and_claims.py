@@ -157,3 +157,37 @@ def test_healthz_says_whether_the_rates_are_current(client: Any, app_at: Any) ->
     later = app_at(datetime(2026, 12, 3, 9, tzinfo=PARIS)).test_client()
     assert later.get("/healthz").get_json()["rates"] == {
         "current": "2026-S2", "complete": False, "next_missing": "2027-S1", "days_left": 29}
+
+
+def test_an_ecb_only_semester_entered_by_an_operator(app_at: Any, auth: dict[str, str]) -> None:
+    # 5 January 2027: no rates for 2027-S1 yet; the ECB rate alone is entered.
+    client = app_at(datetime(2027, 1, 5, 9, tzinfo=PARIS)).test_client()
+    company = load_example("mise-en-demeure-company")
+    del company["as_of"]
+    company["invoices"] = [{"number": "F-1", "due_date": "2026-12-15", "amount": "1000.00"}]
+    assert _error(client.post("/v1/documents", json=company, headers=auth))["code"] == (
+        "unknown_rate")
+    put = client.put("/v1/rates/2027-S1", headers=auth, json={
+        "ecb_rate": "2.65", "source": "ECB press release of 17 December 2026 (test data)"})
+    assert put.status_code == 200, put.get_json()
+    assert (put.get_json()["legal_rate_individual"], put.get_json()["legal_rate_other"]) == (
+        None, None)
+    # B2B at the default rate works: 16-31 Dec 2026, 16 days × 12,40 % on 1 000 = 5,4356
+    # -> 5,44; 1-5 Jan 2027, 5 days × 12,65 % (2,65 + 10) = 1,7329 -> 1,73.
+    created = client.post("/v1/documents", json=company, headers=auth)
+    assert created.status_code == 201, created.get_json()
+    periods = created.get_json()["figures"]["invoices"][0]["periods"]
+    assert [(p["days"], p["rate"], p["amount"]) for p in periods] == [
+        (16, "12.40", "5.44"), (5, "12.65", "1.73")]
+    # A contractual rate there needs the legal rate: refused, naming semester and rate.
+    company["penalties"]["contractual_rate"] = "3"
+    error = _error(client.post("/v1/documents", json=company, headers=auth))
+    assert error["message"].startswith('no legal interest rate ("autres cas") is known for '
+                                       "semesters 2026-S2, 2027-S1")
+    # So does a consumer's mise en demeure (it states the legal rate that will run).
+    consumer = load_example("mise-en-demeure-consumer")
+    del consumer["as_of"]
+    consumer["invoices"][0]["due_date"] = "2026-12-15"
+    error = _error(client.post("/v1/documents", json=consumer, headers=auth))
+    assert "2027-S1" in error["message"]
+    assert "legal interest rate" in error["message"]
