@@ -13,7 +13,9 @@ from tests.conftest import load_example
 def test_healthz(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json()["status"] == "ok"
+    assert set(response.get_json()["rates"]) == {"current", "complete", "next_missing",
+                                                 "days_left"}
 
 
 def test_openapi_is_generated_from_the_request_models(client: Any) -> None:
