@@ -191,3 +191,17 @@ def test_an_ecb_only_semester_entered_by_an_operator(app_at: Any, auth: dict[str
     error = _error(client.post("/v1/documents", json=consumer, headers=auth))
     assert "2027-S1" in error["message"]
     assert "legal interest rate" in error["message"]
+
+
+def test_the_contract_describes_the_new_fields(client: Any) -> None:
+    spec = client.get("/openapi.json").get_json()
+    assert "post" in spec["paths"]["/v1/figures"]
+    schemas = spec["components"]["schemas"]
+    assert "issued_on" in schemas["DocumentOut"]["properties"]
+    request = schemas["DocumentRequest"]["properties"]
+    for name in ("minimum_claim", "delivery", "reference"):
+        assert name in request, name
+    assert {"signatory", "mediator", "phone", "share_capital", "rcs_city"} <= set(
+        schemas["Creditor"]["properties"])
+    assert {"civility", "representative"} <= set(schemas["Debtor"]["properties"])
+    assert "claim" in schemas["Penalties"]["properties"]
