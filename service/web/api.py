@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import rates as rate_store
 from service.clock import today_in_paris
@@ -27,6 +29,7 @@ from service.web.schemas import (
 )
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger("amiable.web")
 api = ApiDescription(title="Amiable API", version="1")
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                           409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
@@ -44,8 +47,13 @@ def _errors(*codes: int) -> dict[int, Any]:
                responses={200: Health})
 def healthz() -> Response:
     services = _services()
-    with services.db.session() as session:
-        table = rate_store.current_rates(session)
+    try:
+        with services.db.session() as session:
+            table = rate_store.current_rates(session)
+    except SQLAlchemyError:
+        # Liveness does not hang on the database (/readyz is for that): rates unknown.
+        log.warning("healthz: the rates could not be read", exc_info=True)
+        return jsonify({"status": "ok", "rates": None})
     rates = rate_store.status(table, today_in_paris(services.settings.clock))
     return jsonify({"status": "ok", "rates": rates.to_json()})
 

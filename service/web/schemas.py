@@ -119,7 +119,7 @@ class RatesHealth(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
-    rates: RatesHealth
+    rates: RatesHealth | None = Field(description="null when the database cannot be read")
 
 
 class VerifiedDocument(BaseModel):

@@ -205,3 +205,15 @@ def test_the_contract_describes_the_new_fields(client: Any) -> None:
         schemas["Creditor"]["properties"])
     assert {"civility", "representative"} <= set(schemas["Debtor"]["properties"])
     assert "claim" in schemas["Penalties"]["properties"]
+
+
+def test_healthz_stays_alive_when_the_rates_cannot_be_read(
+    client: Any, app: Any, monkeypatch: Any,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def broken() -> Any:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app.extensions["amiable"].db, "session", broken)
+    assert client.get("/healthz").get_json() == {"status": "ok", "rates": None}
