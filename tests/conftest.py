@@ -69,6 +69,23 @@ def app_at(tmp_path_factory: pytest.TempPathFactory) -> Callable[[datetime], Fla
 
 
 @pytest.fixture
+def service_clock_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Give every Settings read from the environment (the CLI's) a clock stopped at a
+    moment, for this test: only the service's day moves, not the process's time, so a
+    seal made now stays valid."""
+
+    def stop_at(moment: datetime) -> None:
+        from_env = Settings.from_env.__func__  # type: ignore[attr-defined]
+
+        def patched(cls: type[Settings], env: Any = None) -> Settings:
+            return from_env(cls, env).with_overrides(clock=fixed_clock(moment))
+
+        monkeypatch.setattr(Settings, "from_env", classmethod(patched))
+
+    return stop_at
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

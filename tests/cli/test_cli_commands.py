@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-import time_machine
 from click.testing import CliRunner
 
 from service import create_app
@@ -26,9 +26,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-# The whole process on the fixture's day: the development seal made by init is valid then.
-@time_machine.travel(FROZEN_NOW, tick=False)
-def test_init_then_render_offline(data_dir: Path, tmp_path: Path) -> None:
+def test_init_then_render_offline(data_dir: Path, tmp_path: Path,
+                                  service_clock_at: Any) -> None:
+    service_clock_at(FROZEN_NOW)  # the fixture's letter is issued on its day
     runner = CliRunner()
     assert runner.invoke(main, ["init"]).exit_code == 0
     assert (data_dir / "amiable.db").is_file()

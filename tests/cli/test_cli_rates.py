@@ -31,9 +31,11 @@ IN_2027 = datetime(2027, 1, 5, 9, tzinfo=PARIS)
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data dir `amiable init` prepared (the other commands refuse any other)."""
     folder = tmp_path / "var"
     monkeypatch.setenv("AMIABLE_DATA_DIR", str(folder))
     monkeypatch.delenv("AMIABLE_API_KEY", raising=False)
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
     return folder
 
 
