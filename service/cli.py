@@ -410,13 +410,13 @@ def status(as_json: bool) -> None:
     db = Database(settings.resolved_database_url)
     try:
         state = snapshot(SimpleNamespace(db=db, sealer=build_sealer(settings)), utcnow(),
-                         today_in_paris())
+                         today_in_paris(settings.clock))
     finally:
         db.engine.dispose()
     if as_json:
         click.echo(json.dumps(status_json(settings, state), indent=2, ensure_ascii=False))
     else:
-        for line in status_lines(settings, state, today_in_paris()):
+        for line in status_lines(settings, state, today_in_paris(settings.clock)):
             click.echo(line)
 
 
