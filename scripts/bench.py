@@ -66,7 +66,7 @@ def floor(keys_dir: Path) -> dict[str, float]:
     from service.pipeline import DocumentMeta, template_context, to_case
     from service.rates import shipped_rates
     from service.rendering.formatting import FILTERS
-    from service.web.schemas import DocumentRequest
+    from service.requests import DocumentRequest
     from signing import SealIdentity, ensure_development_seal, reserved_signature_bytes
     from signing.signer import KeptKeySigner
 
@@ -77,7 +77,7 @@ def floor(keys_dir: Path) -> dict[str, float]:
     figures = compute_figures(to_case(request, as_of), shipped_rates())
     context = template_context(request, as_of, figures, DocumentMeta(
         id="doc_01KBENCH0000000000000000000", verify_url="http://localhost:8000/verify/"
-        "doc_01KBENCH0000000000000000000"))
+        "doc_01KBENCH0000000000000000000", issued_on=as_of))
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader([letters, shared]),
                              autoescape=True)

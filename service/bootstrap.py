@@ -156,5 +156,6 @@ def build(settings: Settings) -> Services:
     hardening.check_seal_certificate(settings, sealer.description()["certificate"])
     pipeline = Pipeline(sealer, private_dirs=(settings.data_dir, settings.blobs_dir,
                                               settings.keys_dir))
-    documents = DocumentService(db, store, pipeline, settings.public_url)
+    documents = DocumentService(db, store, pipeline, settings.public_url,
+                                settings.clock)
     return Services(settings, db, store, sealer, pipeline, documents)

@@ -145,9 +145,15 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     from service import catalog
     from service.bootstrap import prepare
     from service.domain.errors import DomainError
-    from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
+    from service.pipeline import (
+        DocumentMeta,
+        Pipeline,
+        issue_figures,
+        template_context,
+        today_in_paris,
+    )
     from service.rates import shipped_rates
-    from service.web.schemas import DocumentRequest
+    from service.requests import DocumentRequest
     from signing import build_sealer
 
     try:
@@ -156,22 +162,24 @@ def render(request_file: click.utils.LazyFile, output: Path) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{request_file.name} is not JSON: {exc}") from None
     except ValidationError as exc:
-        from service.web.errors import validation_details
+        from service.errors import validation_details
 
         lines = [f"  {d['field']}: {d['message']}" for d in validation_details(exc)]
         raise click.ClickException("invalid request:\n" + "\n".join(lines)) from None
     settings = prepare(Settings.from_env())
     pipeline = Pipeline(build_sealer(settings))
-    as_of = request.as_of or today_in_paris()
+    issued_on = today_in_paris(settings.clock)
+    as_of = request.as_of or issued_on
     builtin = catalog.builtin_path(request.kind)
     template = catalog.TemplateSource(
         name=request.kind, version=0, sha256="", format="html",
         text=builtin.read_text(encoding="utf-8"), assets_dir=builtin.parent)
     try:
-        figures = pipeline.figures(request, as_of, shipped_rates())
+        figures = issue_figures(request, as_of, issued_on, shipped_rates())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    meta = DocumentMeta(id="offline", verify_url=settings.public_url + "/verify")
+    meta = DocumentMeta(id="offline", verify_url=settings.public_url + "/verify",
+                        issued_on=issued_on)
     pdf = pipeline.seal(pipeline.render(template, template_context(request, as_of, figures,
                                                                     meta)))
     output.write_bytes(pdf)
@@ -445,18 +453,19 @@ def rates() -> None:
 @rates.command("set")
 @click.argument("semester")
 @click.option("--ecb", required=True, help="ECB main refinancing rate on the semester's 1st day")
-@click.option("--legal-individual", required=True, help="taux légal, créancier particulier")
-@click.option("--legal-other", required=True, help="taux légal, autres cas")
+@click.option("--legal-individual", default=None,
+              help="taux légal, créancier particulier (leave out until the arrêté is out)")
+@click.option("--legal-other", default=None,
+              help="taux légal, autres cas (leave out until the arrêté is out)")
 @click.option("--source", required=True, help="where the figures come from (arrêté, JORF...)")
-def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
+def rates_set(semester: str, ecb: str, legal_individual: str | None, legal_other: str | None,
               source: str) -> None:
     """Enter the rates of SEMESTER (e.g. 2026-S2) without a release."""
     from service import rates as rate_store
-    from service.bootstrap import database, prepare
     from service.domain.errors import DomainError
     from service.domain.rates import Semester, SemesterRates
-    from service.web.errors import summarize, validation_details
-    from service.web.schemas import RatesIn
+    from service.errors import summarize, validation_details
+    from service.requests import RatesIn
 
     try:
         given = RatesIn.model_validate({"ecb_rate": ecb, "legal_rate_individual":
@@ -471,12 +480,94 @@ def rates_set(semester: str, ecb: str, legal_individual: str, legal_other: str,
         raise click.ClickException(f"{semester!r}: {exc}") from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    settings = prepare(Settings.from_env())
-    db = database(settings)
-    with db.session() as session:
+    with _database().session() as session:
         rate_store.set_rates(session, row, "cli")
-    click.echo(f"{row.semester.label}: ECB {row.ecb} %, legal {row.legal_individual} % / "
-               f"{row.legal_other} %")
+    click.echo(f"{row.semester.label}: ECB {row.ecb} %, legal {_rate(row.legal_individual)} / "
+               f"{_rate(row.legal_other)}")
+
+
+def _database() -> Any:
+    from service.bootstrap import database, prepare
+
+    return database(prepare(Settings.from_env()))
+
+
+def _rate(rate: Decimal | None) -> str:
+    return "unknown" if rate is None else f"{rate} %"
+
+
+@rates.command("list")
+def rates_list() -> None:
+    """Print every semester's rates, where each comes from, and what is missing."""
+    from service import rates as rate_store
+    from service.clock import today_in_paris
+
+    settings = Settings.from_env()
+    with _database().session() as session:
+        table = rate_store.current_rates(session)
+        operator = rate_store.operator_semesters(session)
+    click.echo(f"{'semester':<9} {'ECB':>6} {'+10':>6} {'legal ind.':>10} {'legal other':>11}"
+               f" {'origin':<8} source")
+    for row in table.rows.values():
+        origin = "operator" if row.semester.label in operator else "shipped"
+        click.echo(f"{row.semester.label:<9} {row.ecb:>6} {row.commercial_rate:>6} "
+                   f"{_cell(row.legal_individual):>10} {_cell(row.legal_other):>11} "
+                   f"{origin:<8} {row.source}")
+    state = rate_store.status(table, today_in_paris(settings.clock))
+    click.echo(f"today: {state.current.label} ({'complete' if state.complete else 'incomplete'}"
+               f"); first semester with no rates: {state.next_missing.label}, in "
+               f"{state.days_left} days", err=True)
+
+
+def _cell(rate: Decimal | None) -> str:
+    return "-" if rate is None else str(rate)
+
+
+@rates.command("fetch")
+@click.option("--apply", "apply_", is_flag=True,
+              help="write the proposed semesters (without it, only print them)")
+@click.option("--url", default=None, help="the series' URL [default: the ECB Data Portal's]")
+@click.option("--from-file", "from_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), default=None, help="read a saved answer instead of the network")
+@click.option("--timeout", default=20.0, show_default=True, help="network timeout, seconds")
+def rates_fetch(apply_: bool, url: str | None, from_file: Path | None, timeout: float) -> None:
+    """Read the ECB main refinancing rate from the ECB Data Portal (SDMX, CSV) and propose
+    the semesters the table lacks (ECB rate only: the legal rates need their arrêté)."""
+    from service import ecb
+    from service import rates as rate_store
+    from service.clock import today_in_paris
+    from service.domain.rates import Semester
+
+    settings = Settings.from_env()
+    source_url = url or ecb.SERIES_URL
+    try:
+        text = (from_file.read_text(encoding="utf-8-sig") if from_file
+                else ecb.download(source_url, timeout))
+        observations = ecb.parse_series(text)
+    except ecb.EcbError as exc:
+        raise click.ClickException(str(exc)) from None
+    today = today_in_paris(settings.clock)
+    db = _database()
+    with db.session() as session:
+        table = rate_store.current_rates(session)
+    first = min(table.rows) if len(table) else Semester(2019, 1)
+    proposals = ecb.propose(table, observations, first, today)
+    if not proposals:
+        click.echo(f"nothing to add: every semester up to {Semester.of(today).label} has its "
+                   "ECB rate")
+        return
+    for proposal in proposals:
+        click.echo(f"{proposal.semester.label}: ECB {proposal.rate} % (in force since "
+                   f"{proposal.since.isoformat()}), legal rates unknown")
+    if not apply_:
+        click.echo("nothing written: run again with --apply to enter these semesters", err=True)
+        return
+    with db.session() as session:
+        for proposal in proposals:
+            rate_store.set_rates(session, proposal.rates(source_url, today), "cli:rates-fetch",
+                                 event="rates.fetched")
+    click.echo(f"{len(proposals)} semester(s) written; enter the legal rates with "
+               "`amiable rates set` once their arrêté is published", err=True)
 
 
 @main.command()
@@ -497,13 +588,13 @@ def status(as_json: bool) -> None:
     db = Database(settings.resolved_database_url)
     try:
         state = snapshot(SimpleNamespace(db=db, sealer=build_sealer(settings)), utcnow(),
-                         today_in_paris())
+                         today_in_paris(settings.clock))
     finally:
         db.engine.dispose()
     if as_json:
         click.echo(json.dumps(status_json(settings, state), indent=2, ensure_ascii=False))
     else:
-        for line in status_lines(settings, state, today_in_paris()):
+        for line in status_lines(settings, state, today_in_paris(settings.clock)):
             click.echo(line)
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from service.clock import Clock, system_clock
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
@@ -56,6 +58,9 @@ class Settings:
     webhook_allow_private: bool = False
     batch_max_items: int = 10_000
     batch_max_bytes: int = 50 * 1024 * 1024
+    # What time it is: the day documents are issued on and their deadlines start from.
+    # Real time unless a test (or an embedding program) gives another clock.
+    clock: Clock = field(default=system_clock, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

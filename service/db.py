@@ -149,8 +149,9 @@ class RateOverride(Base):
     __tablename__ = "rates"
     semester: Mapped[str] = mapped_column(String(7), primary_key=True)
     ecb_rate: Mapped[str] = mapped_column(String(12))
-    legal_rate_individual: Mapped[str] = mapped_column(String(12))
-    legal_rate_other: Mapped[str] = mapped_column(String(12))
+    # None while the semester's arrêté is not known (migration 0008_rates).
+    legal_rate_individual: Mapped[str | None] = mapped_column(String(12))
+    legal_rate_other: Mapped[str | None] = mapped_column(String(12))
     source: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -19,12 +20,13 @@ from ulid import ULID
 from service import audit, catalog, metrics, rates
 from service.audit import PendingEvent
 from service.auth import Caller
+from service.clock import PARIS, Clock, system_clock, today_in_paris
 from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound, Unprocessable
-from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
+from service.pipeline import DocumentMeta, Pipeline, issue_figures, template_context
 from service.rendering.html import RenderLimitExceeded, TemplateError
+from service.requests import DocumentRequest
 from service.storage import BlobStore
-from service.web.schemas import DocumentRequest
 from service.workspaces import HasWorkspace, visible_to
 from signing import DEFAULT_FIELD_NAME, signed_revision_hashes
 
@@ -39,7 +41,8 @@ class Issued:
 
 class DocumentService:
     def __init__(self, db: Database, store: BlobStore, pipeline: Pipeline,
-                 public_url: str) -> None:
+                 public_url: str, clock: Clock = system_clock) -> None:
+        self.clock = clock
         self.db = db
         self.store = store
         self.pipeline = pipeline
@@ -55,21 +58,24 @@ class DocumentService:
                 return Issued(replay, created=False)
 
         doc_id = f"doc_{ULID()}"
-        as_of = request.as_of or today_in_paris()
+        issued_on = today_in_paris(self.clock)
+        as_of = request.as_of or issued_on
         trail = [PendingEvent("document.requested", {
             "kind": request.kind, "request_sha256": request_sha, "as_of": as_of.isoformat(),
+            "issued_on": issued_on.isoformat(),
             "idempotency_key": idempotency_key})]
         with self.db.session() as session:
             table = rates.current_rates(session)
             template = catalog.load_source(self.store, catalog.resolve(
                 session, request.kind, request.template_version, caller.workspace))
-        figures = self.pipeline.figures(request, as_of, table)
+        figures = issue_figures(request, as_of, issued_on, table)
         figures_json = figures.to_json()
         trail.append(PendingEvent("figures.computed", {
             "total": figures_json["total"], "principal": figures_json["principal"],
             "penalties": figures_json["penalties"], "indemnities": figures_json["indemnities"]}))
 
-        meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}")
+        meta = DocumentMeta(id=doc_id, verify_url=f"{self.public_url}/verify/{doc_id}",
+                            issued_on=issued_on)
         try:
             with metrics.stage("render"):
                 rendered = self.pipeline.render_document(
@@ -169,8 +175,21 @@ def document_json(document: Document, prefix: str = "/v1") -> dict[str, Any]:
         "created_at": iso_utc(document.created_at),
         "template": {"name": document.template_name, "version": document.template_version,
                      "sha256": document.template_sha256},
+        "issued_on": issued_on_of(document),
         "figures": document.figures,
         "sha256": document.pdf_sha256,
         "seal": document.seal,
         "links": {"self": base, "pdf": f"{base}/pdf", "events": f"{base}/events"},
     }
+
+
+def issued_on_of(document: Document) -> str:
+    """The day the document is dated (Europe/Paris): kept in its figures since the two
+    dates exist; for older documents, the Paris date of their creation."""
+    issued_on = (document.figures or {}).get("issued_on")
+    if issued_on:
+        return str(issued_on)
+    created = document.created_at
+    if created.tzinfo is None:  # SQLite gives back naive UTC datetimes
+        created = created.replace(tzinfo=UTC)
+    return created.astimezone(PARIS).date().isoformat()

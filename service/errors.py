@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 
 class ServiceError(Exception):
     status = 500
@@ -64,3 +66,23 @@ class Unprocessable(ServiceError):
 class Unavailable(ServiceError):
     status = 503
     code = "unavailable"
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """A pydantic error as the API's field errors: [{"field": "a.b", "message": ...}]."""
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in err["loc"]) or None
+        message = err["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    return details
+
+
+def summarize(details: list[dict[str, Any]]) -> str:
+    """One sentence naming the first problem, for callers who read only the message."""
+    first = details[0]
+    where = f" ({first['field']})" if first["field"] else ""
+    summary = f"the request is invalid{where}: {first['message']}"
+    if len(details) > 1:
+        summary += f" (and {len(details) - 1} more)"
+    return summary

@@ -101,7 +101,7 @@ class StateCollector(Collector):
         from service.operations import snapshot
         from service.pipeline import today_in_paris
 
-        state = snapshot(self.services, utcnow(), today_in_paris())
+        state = snapshot(self.services, utcnow(), today_in_paris(self.services.settings.clock))
         queue = GaugeMetricFamily("amiable_batch_queue_items", "Batch items waiting or being "
                                   "made", labels=["status"])
         queue.add_metric(["pending"], state.queue.pending)

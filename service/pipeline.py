@@ -6,15 +6,16 @@ The same pipeline serves the API and the offline `amiable render` command. Expen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
 from service.catalog import TemplateSource
+from service.clock import PARIS, today_in_paris
 from service.domain.figures import compute_figures
+from service.domain.issuing import check_dates, check_issuable
 from service.domain.model import Case, Figures, Invoice, Payment, PenaltyTerms, Plan
 from service.domain.rates import RateTable
 from service.errors import Unavailable
@@ -22,7 +23,10 @@ from service.metrics import OfficeWatch
 from service.rendering.html import HtmlTemplates, RenderLimitExceeded, TemplateError
 from service.rendering.limits import RENDER_SECONDS, RenderTimeout, time_limit
 from service.rendering.pdf import PdfRenderer
-from service.web.schemas import DocumentRequest
+from service.requests import DocumentRequest
+
+__all__ = ["PARIS", "DocumentMeta", "Pipeline", "Rendered", "issue_figures", "template_context",
+           "to_case", "today_in_paris"]
 
 if TYPE_CHECKING:
     from service.authoring.libreoffice import LibreOfficePool
@@ -44,30 +48,25 @@ class Rendered:
     docx: bytes | None = None
 
 
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def today_in_paris() -> date:
-    """The date in France: what a letter issued now is dated, wherever the server runs."""
-    return datetime.now(PARIS).date()
-
-
 @dataclass(frozen=True)
 class DocumentMeta:
     """What a document knows about itself before it exists: its id, where to verify it, and
-    the day it is sealed."""
+    the day it is sealed (Europe/Paris, from the service's clock)."""
 
     id: str
     verify_url: str
-    issued_on: date = field(default_factory=today_in_paris)
+    issued_on: date
 
 
-def to_case(request: DocumentRequest, as_of: date) -> Case:
-    """Translate the edge model into the domain's vocabulary."""
+def to_case(request: DocumentRequest, as_of: date, issued_on: date | None = None) -> Case:
+    """Translate the request into the domain's vocabulary (``issued_on`` None: a simulation
+    dated ``as_of``)."""
     plan = request.plan
     return Case(
         kind=request.kind,
         as_of=as_of,
+        issued_on=issued_on,
+        level=request.level,
         debtor_type=request.debtor.type,
         creditor_type=request.creditor.type,
         debtor_postal_code=request.debtor.address.postal_code,
@@ -77,7 +76,8 @@ def to_case(request: DocumentRequest, as_of: date) -> Case:
                     payments=tuple(Payment(date=p.date, amount=p.amount) for p in inv.payments))
             for inv in request.invoices),
         penalties=PenaltyTerms(contractual_rate=request.penalties.contractual_rate,
-                               indemnity=request.penalties.indemnity),
+                               indemnity=request.penalties.indemnity,
+                               claim=request.penalties.claim),
         prior_notice_date=request.prior_notice_date,
         deadline_days=request.deadline_days,
         plan=None if plan is None else Plan(
@@ -87,11 +87,43 @@ def to_case(request: DocumentRequest, as_of: date) -> Case:
     )
 
 
+def issue_figures(request: DocumentRequest, as_of: date, issued_on: date,
+                  rates: RateTable) -> Figures:
+    """The figures of a document issued on ``issued_on``, checked against the issuing rules
+    (the dates first: a décompte for a day outside the window is not even computed)."""
+    check_dates(as_of, issued_on)
+    case = to_case(request, as_of, issued_on)
+    figures = compute_figures(case, rates)
+    check_issuable(case, figures, request.minimum_claim)
+    return figures
+
+
+def salutation(request: DocumentRequest) -> str:
+    """How the letter addresses its reader: the consumer's or the company representative's
+    civility when given ("Monsieur", "Madame"), else "Madame, Monsieur"."""
+    debtor = request.debtor
+    civility = (debtor.civility if debtor.type == "consumer"
+                else debtor.representative.civility if debtor.representative else None)
+    return civility or "Madame, Monsieur"
+
+
+def delivery(request: DocumentRequest) -> str:
+    """How the document is sent: a mise en demeure goes by registered letter unless told."""
+    if request.delivery:
+        return request.delivery
+    return "registered_letter" if request.kind == "mise_en_demeure" else "letter"
+
+
 def template_context(request: DocumentRequest, as_of: date, figures: Figures,
                      document: DocumentMeta) -> dict[str, Any]:
-    """The request's fields under their own names, plus `figures` and `document`."""
+    """The request's fields under their own names (with `reference` and `delivery`
+    resolved), plus `issued_on`, `salutation`, `figures` and `document`."""
     context = request.model_dump(mode="python")
     context["as_of"] = as_of
+    context["issued_on"] = document.issued_on
+    context["reference"] = request.reference or document.id
+    context["delivery"] = delivery(request)
+    context["salutation"] = salutation(request)
     context["figures"] = figures
     context["document"] = {"id": document.id, "verify_url": document.verify_url,
                            "issued_on": document.issued_on}
@@ -108,6 +140,7 @@ class Pipeline:
         self._office_watch = OfficeWatch()
 
     def figures(self, request: DocumentRequest, as_of: date, rates: RateTable) -> Figures:
+        """The figures as of ``as_of``, as if issued that day, with no issuing rule."""
         return compute_figures(to_case(request, as_of), rates)
 
     def render(self, template: TemplateSource, context: dict[str, Any]) -> bytes:

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,11 @@ def serve(app: Flask, settings: Settings) -> None:
     # Everything preloaded so far lives as long as the process: keep it out of the garbage
     # collector's scans, so forked workers neither pay for them nor copy their pages.
     gc.freeze()
+    # The master warns at start, then daily, when a semester with no rates draws near.
+    from service.rates import watch as watch_rates
+
+    threading.Thread(target=watch_rates, args=(services, threading.Event()), daemon=True,
+                     name="amiable-rates-watch").start()
     pool_pid: int | None = None
     if settings.broker_url is None and settings.batch_workers > 0:
         from service.batches.pool import start_beside_server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
+from tests.frozen import FROZEN_NOW, TODAY
 from tests.webhook_receiver import Hooks, receiving_hooks
 
 # No per-example deadline: on a loaded 2-core CI machine a slow example is not a bug.
@@ -21,6 +24,8 @@ hypothesis_settings.register_profile("amiable", deadline=None)
 hypothesis_settings.load_profile("amiable")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+__all__ = ["FIXTURES", "FROZEN_NOW", "MASTER_KEY", "TODAY", "load_example", "relance_batch"]
+
 MASTER_KEY = "amk_test_master_key_0123456789"
 
 
@@ -43,7 +48,41 @@ def relance_batch(count: int, prefix: str) -> list[dict[str, Any]]:
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     data_dir = tmp_path_factory.mktemp("data")
     return create_app(Settings(data_dir=data_dir, api_key=MASTER_KEY,
-                               public_url="https://amiable.test"))
+                               public_url="https://amiable.test",
+                               clock=fixed_clock(FROZEN_NOW)))
+
+
+@pytest.fixture(scope="session")
+def app_at(tmp_path_factory: pytest.TempPathFactory) -> Callable[[datetime], Flask]:
+    """An app living on another day (one per day, made on first use): for what only a
+    later date shows, such as semesters with no rates yet."""
+    apps: dict[datetime, Flask] = {}
+
+    def make(moment: datetime) -> Flask:
+        if moment not in apps:
+            apps[moment] = create_app(Settings(
+                data_dir=tmp_path_factory.mktemp("data"), api_key=MASTER_KEY,
+                public_url="https://amiable.test", clock=fixed_clock(moment)))
+        return apps[moment]
+
+    return make
+
+
+@pytest.fixture
+def service_clock_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Give every Settings read from the environment (the CLI's) a clock stopped at a
+    moment, for this test: only the service's day moves, not the process's time, so a
+    seal made now stays valid."""
+
+    def stop_at(moment: datetime) -> None:
+        from_env = Settings.from_env.__func__  # type: ignore[attr-defined]
+
+        def patched(cls: type[Settings], env: Any = None) -> Settings:
+            return from_env(cls, env).with_overrides(clock=fixed_clock(moment))
+
+        monkeypatch.setattr(Settings, "from_env", classmethod(patched))
+
+    return stop_at
 
 
 @pytest.fixture

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 AMIABLE = Path(sys.executable).parent / "amiable"
+# `amiable` with its clock at the suite's day (tests/frozen.py), for services and workers
+# run as processes: the fixtures' letters are dated the day their figures were made for.
+FROZEN_AMIABLE = [sys.executable, "-m", "tests.frozen_amiable"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -31,7 +35,7 @@ class ServiceProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = (data_dir.parent / f"serve-{self.port}.log").open("wb")
         self.process = subprocess.Popen(
-            [str(AMIABLE), "serve"], stdout=self.log, stderr=subprocess.STDOUT,
+            [*FROZEN_AMIABLE, "serve"], stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
             start_new_session=True,  # one process group: gunicorn, its workers, the pool
             env={**os.environ, "PORT": str(self.port), "AMIABLE_DATA_DIR": str(data_dir),
                  "AMIABLE_API_KEY": key, **env})

@@ -19,8 +19,8 @@ from service.db import Database
 from service.errors import Unprocessable
 from service.pipeline import Pipeline
 from service.rendering.html import RenderLimitExceeded, TemplateError
+from service.requests import DocumentRequest
 from service.storage import BlobStore
-from service.web.schemas import DocumentRequest
 
 MAX_NOTE_LENGTH = 2000
 EXTENSION = "amiable.authoring"

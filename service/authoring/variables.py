@@ -28,7 +28,7 @@ from service.domain.rates import RateTable
 from service.pipeline import DocumentMeta, template_context, to_case
 from service.rates import shipped_rates
 from service.rendering.formatting import FILTERS
-from service.web.schemas import DocumentRequest
+from service.requests import DocumentRequest
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLE_AS_OF = datetime.date(2025, 10, 6)
@@ -40,7 +40,10 @@ DOCUMENT_FIELDS = {
     "issued_on": "date d’émission du document",
 }
 EXTRA_DESCRIPTIONS = {
-    "as_of": "date des calculs et de la lettre (aujourd’hui si la demande n’en donne pas)",
+    "as_of": "date à laquelle le décompte est arrêté (la date d’émission si la demande n’en "
+             "donne pas)",
+    "issued_on": "date d’émission : la date de la lettre, le point de départ de ses délais",
+    "salutation": "l’appel de la lettre : « Monsieur », « Madame » ou « Madame, Monsieur »",
     "figures": "les montants calculés (principal, pénalités, indemnités, échéancier)",
     "document": "le document lui-même",
 }
@@ -157,6 +160,8 @@ def _shape() -> list[tuple[str, str, bool, str, tuple[str, ...]]]:
     out: list[tuple[str, str, bool, str, tuple[str, ...]]] = []
     _walk("", DocumentRequest, out)
     out.append(("as_of", "date", False, EXTRA_DESCRIPTIONS["as_of"], ()))
+    out.append(("issued_on", "date", False, EXTRA_DESCRIPTIONS["issued_on"], ()))
+    out.append(("salutation", "text", False, EXTRA_DESCRIPTIONS["salutation"], ()))
     out.append(("figures", "object", False, EXTRA_DESCRIPTIONS["figures"], ()))
     _walk("figures.", Figures, out)
     out.append(("document", "object", False, EXTRA_DESCRIPTIONS["document"], ()))
@@ -179,7 +184,9 @@ def sample_context(kind: str, request: DocumentRequest | None = None,
     request = request or DocumentRequest.model_validate(load_sample(kind))
     as_of = request.as_of or SAMPLE_AS_OF
     figures = compute_figures(to_case(request, as_of), rates or shipped_rates())
-    meta = DocumentMeta(id="doc_APERCU", verify_url="https://exemple.invalid/verify/doc_APERCU")
+    # A preview is dated as if issued on its figures' day, so it reads like the real letter.
+    meta = DocumentMeta(id="doc_APERCU", verify_url="https://exemple.invalid/verify/doc_APERCU",
+                        issued_on=as_of)
     return template_context(request, as_of, figures, meta)
 
 

@@ -13,9 +13,8 @@ from service.auth import Caller
 from service.batches import queue
 from service.batches.queue import Claimed
 from service.domain.errors import DomainError
-from service.errors import ServiceError
-from service.web.errors import summarize, validation_details
-from service.web.schemas import DocumentRequest
+from service.errors import ServiceError, summarize, validation_details
+from service.requests import DocumentRequest
 
 log = logging.getLogger("amiable.batches")
 MAX_ATTEMPTS = 3  # an item that crashes its worker this often is failed, not retried forever

@@ -21,11 +21,13 @@ CreditorType = Literal["company", "individual"]
 Frequency = Literal["monthly", "weekly"]
 Regime = Literal["commercial", "civil"]
 InstallmentKind = Literal["down_payment", "installment"]
+ClaimMode = Literal["claim", "mention", "waive"]
 
 KINDS: tuple[str, ...] = ("relance", "mise_en_demeure", "echeancier")
 DEBTOR_TYPES: tuple[str, ...] = ("company", "consumer")
 CREDITOR_TYPES: tuple[str, ...] = ("company", "individual")
 FREQUENCIES: tuple[str, ...] = ("monthly", "weekly")
+CLAIM_MODES: tuple[str, ...] = ("claim", "mention", "waive")
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -56,10 +58,16 @@ class PenaltyTerms:
 
     ``contractual_rate`` is a yearly percentage (``Decimal("12")`` for 12 %); ``None``
     means the L441-10 default (ECB + 10 points). ``indemnity`` claims the 40 € of D441-5.
+
+    ``claim`` is what the letter does with the penalties (or legal interest) and the
+    indemnities: ``claim`` puts them in the amount asked; ``mention`` states that they are
+    due by law and reserved, and asks the principal; ``waive`` gives them up (a stated
+    remise). ``None``: the kind's default (``default_claim``).
     """
 
     contractual_rate: Decimal | None = None
     indemnity: bool = True
+    claim: ClaimMode | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,10 @@ class Case:
     for non-professional needs (it selects the "particuliers" legal rate, CMF L313-2).
     ``prior_notice_date`` is the date the mise en demeure was received (first
     presentation); legal interest runs from the day after (C. civ. 1344-1, CPC 641).
+
+    ``issued_on`` is the day the document is dated and sealed: its deadline and schedule
+    start from it. ``None`` computes the figures as if issued on ``as_of`` (a simulation).
+    ``level`` is the relance's (1 courteous, 2 firm); it chooses the default ``claim``.
     """
 
     kind: Kind
@@ -97,6 +109,13 @@ class Case:
     prior_notice_date: date | None = None
     deadline_days: int = 8
     plan: Plan | None = None
+    issued_on: date | None = None
+    level: int = 1
+
+    @property
+    def issue_day(self) -> date:
+        """The day deadlines and schedules start from: ``issued_on``, else ``as_of``."""
+        return self.issued_on or self.as_of
 
 
 # --- outputs ------------------------------------------------------------------------------
@@ -190,6 +209,10 @@ class Figures:
     plan waives penalties; ``plan_total`` is what the schedule covers.
     ``interest_rate`` is the yearly rate that runs from ``as_of`` on (None when no
     interest runs, e.g. a consumer who was never put on notice and this is a relance).
+
+    ``claim`` is the mode the letter follows and ``claimed`` the amount it asks:
+    ``total`` (claim), or the principal (mention: penalties and indemnities ``reserved``;
+    waive: they are ``waived``). The three amounts are always shown.
     """
 
     as_of: date
@@ -205,17 +228,32 @@ class Figures:
     interest_rate: Decimal | None
     interest_basis: str
     plan_total: Decimal | None
+    issued_on: date
+    claim: ClaimMode
+    claimed: Decimal
+    reserved: Decimal
+    waived: Decimal
+
+    @property
+    def extras(self) -> Decimal:
+        """Penalties (or interest) and indemnities: what ``claim`` decides about."""
+        return self.penalties + self.indemnities
 
     def to_json(self) -> dict[str, Any]:
         """Return the API shape: amounts "1250.00", rates "12.15", ISO dates."""
         body: dict[str, Any] = {
             "as_of": self.as_of.isoformat(),
+            "issued_on": self.issued_on.isoformat(),
             "currency": self.currency,
             "regime": self.regime,
             "principal": format_amount(self.principal),
             "penalties": format_amount(self.penalties),
             "indemnities": format_amount(self.indemnities),
             "total": format_amount(self.total),
+            "claim": self.claim,
+            "claimed": format_amount(self.claimed),
+            "reserved": format_amount(self.reserved),
+            "waived": format_amount(self.waived),
             "interest_rate": (
                 None if self.interest_rate is None else format_rate(self.interest_rate)
             ),

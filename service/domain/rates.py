@@ -11,6 +11,11 @@ module only models and parses them. Both kinds of rate change by semester:
 * CMF L313-2 and D313-1-A: the legal rate is fixed each semester by arrêté, one rate for
   "créances des personnes physiques n'agissant pas pour des besoins professionnels" and
   one "pour tous les autres cas".
+
+The ECB rate in force on 1 January / 1 July is known once the ECB's last decision before
+that day took effect; the arrêté is published a few days before the semester, sometimes
+later. So a semester may be known for its ECB rate only: its legal rates are then ``None``
+(an empty cell in the CSV), and whatever needs them is refused until they are entered.
 """
 
 from __future__ import annotations
@@ -87,13 +92,13 @@ class SemesterRates:
 
     ``ecb`` is the ECB main refinancing rate in force on the semester's first day
     (1 January or 1 July); ``legal_individual`` / ``legal_other`` are the two legal
-    rates of the arrêté for that semester.
+    rates of the arrêté for that semester, ``None`` while it is not known.
     """
 
     semester: Semester
     ecb: Decimal
-    legal_individual: Decimal
-    legal_other: Decimal
+    legal_individual: Decimal | None
+    legal_other: Decimal | None
     source: str
 
     def __post_init__(self) -> None:
@@ -111,13 +116,24 @@ class SemesterRates:
         return self.ecb + ECB_MARGIN
 
     @property
-    def contractual_floor(self) -> Decimal:
-        """The lowest contractual rate L441-10 allows: 3 × legal rate "autres cas"."""
-        return FLOOR_MULTIPLIER * self.legal_other
+    def contractual_floor(self) -> Decimal | None:
+        """The lowest contractual rate L441-10 allows: 3 × legal rate "autres cas"
+        (None while the legal rate is not known)."""
+        return None if self.legal_other is None else FLOOR_MULTIPLIER * self.legal_other
 
-    def legal_rate(self, creditor_type: str) -> Decimal:
+    @property
+    def complete(self) -> bool:
+        """Whether every rate of the semester is known (the ECB rate and both legal rates)."""
+        return self.legal_individual is not None and self.legal_other is not None
+
+    def legal_rate(self, creditor_type: str) -> Decimal | None:
         """The legal rate for a creditor: "particuliers" for an individual (L313-2)."""
         return self.legal_individual if creditor_type == "individual" else self.legal_other
+
+
+def legal_rate_column(creditor_type: str) -> str:
+    """The column holding the legal rate for a creditor (for messages)."""
+    return "legal_rate_individual" if creditor_type == "individual" else "legal_rate_other"
 
 
 def _rate_problems(rates: SemesterRates) -> Iterator[FieldError]:
@@ -125,6 +141,8 @@ def _rate_problems(rates: SemesterRates) -> Iterator[FieldError]:
         yield {"field": "semester", "message": "must be a Semester"}
     for name in ("ecb", "legal_individual", "legal_other"):
         value = getattr(rates, name)
+        if value is None and name != "ecb":
+            continue  # not known yet (the arrêté is not out): allowed, see the module doc
         if not isinstance(value, Decimal) or not value.is_finite():
             yield {"field": name, "message": f"{name} must be a finite decimal percentage"}
         elif not Decimal("-100") < value < Decimal("100"):
@@ -151,7 +169,8 @@ class RateTable:
         self._table = MappingProxyType(dict(sorted(table.items())))
 
     def get(self, semester: Semester) -> SemesterRates:
-        """Return the rates of ``semester``; UnknownRate naming it when absent."""
+        """Return the rates of ``semester``; UnknownRate naming it when absent (a present
+        semester may still lack its legal rates: see ``SemesterRates``)."""
         rates = self._table.get(semester)
         if rates is None:
             raise UnknownRate(semester.label)
@@ -222,10 +241,15 @@ def _row(row: list[str]) -> SemesterRates:
     return SemesterRates(
         semester=Semester.parse(semester),
         ecb=_decimal("ecb_rate", ecb),
-        legal_individual=_decimal("legal_rate_individual", individual),
-        legal_other=_decimal("legal_rate_other", other),
+        legal_individual=_optional_decimal("legal_rate_individual", individual),
+        legal_other=_optional_decimal("legal_rate_other", other),
         source=source,
     )
+
+
+def _optional_decimal(column: str, text: str) -> Decimal | None:
+    """An empty cell is a rate not known yet (a legal rate before its arrêté)."""
+    return None if text == "" else _decimal(column, text)
 
 
 def _decimal(column: str, text: str) -> Decimal:

@@ -82,7 +82,8 @@ def _plan_problems(total: Decimal, plan: Plan, as_of: date) -> Iterator[FieldErr
     if plan.first_due_date < as_of:
         yield {
             "field": "plan.first_due_date",
-            "message": f"must not be before the date of the plan ({as_of.isoformat()})",
+            "message": f"is before the day the plan is issued ({as_of.isoformat()}): its first "
+            "instalment must fall on or after it",
         }
     if (total - plan.down_payment) / plan.installments < CENT:
         yield {

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from service.domain.errors import FieldError, InvalidCase
-from service.domain.model import CREDITOR_TYPES, DEBTOR_TYPES, KINDS, Case, Invoice
+from service.domain.model import CLAIM_MODES, CREDITOR_TYPES, DEBTOR_TYPES, KINDS, Case, Invoice
 from service.domain.money import MAX_AMOUNT, is_cents
 
 
@@ -83,6 +83,15 @@ def _case_problems(case: Case) -> Iterator[FieldError]:
 
 
 def _penalty_problems(case: Case) -> Iterator[FieldError]:
+    claim = case.penalties.claim
+    if claim is not None and claim not in CLAIM_MODES:
+        yield {"field": "penalties.claim", "message": f"must be one of {', '.join(CLAIM_MODES)}"}
+    elif case.plan is not None and case.plan.waive_penalties and claim not in (None, "waive"):
+        yield {
+            "field": "penalties.claim",
+            "message": f"plan.waive_penalties gives the penalties up, penalties.claim says "
+            f"{claim!r}: give one of them only (penalties.claim 'waive' is the same)",
+        }
     rate = case.penalties.contractual_rate
     if rate is None:
         return

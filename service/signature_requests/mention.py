@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from service.domain.words import parse_amount_figures, words_match
 
@@ -32,3 +33,12 @@ class MentionCheck:
 def check_mention(words: str, figures: str, amount: Decimal) -> MentionCheck:
     return MentionCheck(words_ok=words_match(words, amount),
                         figures_ok=parse_amount_figures(figures) == amount)
+
+
+def acknowledged_amount(figures: dict[str, Any]) -> Decimal:
+    """The sum the debtor acknowledges in the plan (its Article 2), and so types: the whole
+    debt, unless the plan leaves the penalties out as reserved (claim mode "mention"), then
+    what it claims. Documents from before the claim modes have no "claim": the total."""
+    if figures.get("claim") == "mention":
+        return Decimal(figures["claimed"])
+    return Decimal(figures["total"])

@@ -28,7 +28,7 @@ from service.errors import Conflict, NotFound, ServiceError, Unprocessable
 from service.mail import Mail, Mailer, MailError
 from service.signature_requests import otp, pages, visits
 from service.signature_requests.evidence import EvidenceRenderer, to_json_bytes
-from service.signature_requests.mention import check_mention
+from service.signature_requests.mention import acknowledged_amount, check_mention
 from service.signature_requests.models import SignatureRequest
 from service.signature_requests.outbox import Outbox
 from service.signature_requests.placement import signature_area
@@ -104,7 +104,7 @@ class SigningPage:
 
     @property
     def amount(self) -> Decimal:
-        return Decimal(self.document.figures["total"])
+        return acknowledged_amount(self.document.figures)
 
 
 def archived_message(document: Document) -> str:
@@ -344,7 +344,7 @@ class SignatureService:
             row = self._pending_by_token(session, token)
             document = session.get(Document, row.document_id)
             assert document is not None
-            amount = Decimal(document.figures["total"])
+            amount = acknowledged_amount(document.figures)
             check = check_mention(words, figures, amount)
             if not check.ok:
                 # recorded even though refused: attempts are part of the evidence
@@ -562,8 +562,8 @@ class SignatureService:
                         "created_at": iso_utc(row.created_at),
                         "expires_at": iso_utc(row.expires_at)},
             "signer": {"name": row.signer_name, "email": row.signer_email},
-            "mention": {"amount": document.figures["total"], "words": typed.get("words", "-"),
-                        "figures": typed.get("figures", "-")},
+            "mention": {"amount": str(acknowledged_amount(document.figures)),
+                        "words": typed.get("words", "-"), "figures": typed.get("figures", "-")},
             "consent": {"text": CONSENT_TEXT,
                         "sha256": hashlib.sha256(CONSENT_TEXT.encode()).hexdigest()},
             "authentication": {"method": "code à usage unique par courriel",

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import rates as rate_store
+from service.clock import today_in_paris
 from service.documents import document_json
 from service.domain.rates import Semester, SemesterRates
 from service.errors import BadRequest, Forbidden, Unprocessable
+from service.simulation import simulate
 from service.web.openapi import ApiDescription
 from service.web.schemas import (
     DocumentOut,
     DocumentRequest,
     ErrorOut,
     EventsOut,
+    FiguresOut,
     Health,
     RateOut,
     RatesIn,
@@ -24,6 +30,7 @@ from service.web.schemas import (
 from service.workspaces import DEFAULT_WORKSPACE
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger("amiable.web")
 api = ApiDescription(title="Amiable API", version="1")
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                           409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
@@ -40,7 +47,16 @@ def _errors(*codes: int) -> dict[int, Any]:
 @api.operation(bp, "GET", "/healthz", summary="Liveness", tag="service",
                responses={200: Health})
 def healthz() -> Response:
-    return jsonify({"status": "ok"})
+    services = _services()
+    try:
+        with services.db.session() as session:
+            table = rate_store.current_rates(session)
+    except SQLAlchemyError:
+        # Liveness does not hang on the database (/readyz is for that): rates unknown.
+        log.warning("healthz: the rates could not be read", exc_info=True)
+        return jsonify({"status": "ok", "rates": None})
+    rates = rate_store.status(table, today_in_paris(services.settings.clock))
+    return jsonify({"status": "ok", "rates": rates.to_json()})
 
 
 def idempotency_key() -> str | None:
@@ -64,6 +80,21 @@ def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str
     if not issued.created:
         headers["Idempotent-Replayed"] = "true"
     return jsonify(body_json), 201, headers
+
+
+@api.operation(bp, "POST", "/v1/figures", tag="documents", role="system", body=DocumentRequest,
+               summary="The figures of a request for any day (2019-01-01 to today), issuing "
+               "nothing",
+               description="The same body as POST /v1/documents; answers only `figures`, as if "
+               "the document were issued on `as_of` (its deadline counted from it). Nothing is "
+               "sealed, stored or audited, and none of the issuing rules apply: an invoice not "
+               "yet due owes no penalties, a settled one shows zero. Bad input, an overpayment "
+               "or a missing rate is a 422.",
+               responses={200: FiguresOut, **_errors(400, 401, 403, 413, 422)})
+def figures(body: DocumentRequest) -> Response:
+    services = _services()
+    computed = simulate(services.db, body, services.settings.clock)
+    return jsonify({"figures": computed.to_json()})
 
 
 @api.operation(bp, "GET", "/v1/documents/<doc_id>", tag="documents", role="system",
@@ -92,11 +123,15 @@ def get_events(doc_id: str) -> Response:
     return jsonify({"document_id": doc_id, "chain_valid": valid, "events": events})
 
 
+def _rate_text(rate: Decimal | None) -> str | None:
+    return None if rate is None else str(rate)
+
+
 def _rate_json(row: SemesterRates, operator: set[str]) -> dict[str, Any]:
     label = row.semester.label
     return {"semester": label, "ecb_rate": str(row.ecb),
-            "legal_rate_individual": str(row.legal_individual),
-            "legal_rate_other": str(row.legal_other), "source": row.source,
+            "legal_rate_individual": _rate_text(row.legal_individual),
+            "legal_rate_other": _rate_text(row.legal_other), "source": row.source,
             "origin": "operator" if label in operator else "shipped"}
 
 

@@ -25,8 +25,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.audit import canonical_json
 from service.errors import BadRequest, ServiceError, Unprocessable
+from service.requests import DocumentRequest
 from service.web.errors import summarize, validation_details
-from service.web.schemas import DocumentRequest
 
 MAX_DEPTH = 32  # a document request is a few levels deep; deeper is hostile
 # ijson's C backend crashes the process (a segmentation fault, ijson 3.6) on an integer

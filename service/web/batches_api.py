@@ -87,7 +87,7 @@ def submit_batch() -> tuple[Response, int, dict[str, str]]:
         raise BadRequest("send the body as JSON with Content-Type: application/json")
     # Read as it arrives, one item at a time (see batch_intake): never the whole body.
     intake = read_batch(request.stream, max_items=services.settings.batch_max_items,
-                        today=today_in_paris())
+                        today=today_in_paris(services.settings.clock))
     webhook_url = _webhook_url(intake.webhook_url)
     with services.db.session() as session:
         if key:

@@ -15,7 +15,11 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from service.domain.errors import DomainError
-from service.errors import ServiceError
+from service.errors import (
+    ServiceError,
+    summarize,
+    validation_details,
+)
 from signing import SealUnavailableError
 
 log = logging.getLogger("amiable.web")
@@ -26,25 +30,6 @@ def error_response(status: int, code: str, message: str,
     response = jsonify({"error": {"code": code, "message": message, "details": details or []}})
     response.status_code = status
     return response
-
-
-def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
-    details = []
-    for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in err["loc"]) or None
-        message = err["msg"].removeprefix("Value error, ")
-        details.append({"field": field, "message": message})
-    return details
-
-
-def summarize(details: list[dict[str, Any]]) -> str:
-    """One sentence naming the first problem, for callers who read only the message."""
-    first = details[0]
-    where = f" ({first['field']})" if first["field"] else ""
-    summary = f"the request is invalid{where}: {first['message']}"
-    if len(details) > 1:
-        summary += f" (and {len(details) - 1} more)"
-    return summary
 
 
 def register(app: Flask) -> None:

@@ -1,136 +1,28 @@
-"""Request and response models of API v1: the one description that validates requests and
-generates /openapi.json. Field names are the contract; see design.md."""
+"""Response models of API v1 (and the batch envelope), which generate /openapi.json with the
+request models of service/requests.py. Field names are the contract; see design.md."""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, Field, HttpUrl
 
-from service.web.fields import IsoDate, Money, Rate, Text
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.match(value) or len(value) > 254:
-        raise ValueError("must be an email address")
-    return value
-
-
-def _iban(value: str) -> str:
-    compact = value.replace(" ", "").upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
-        raise ValueError("must be an IBAN, e.g. FR76 3000 6000 0112 3456 7890 189")
-    # ISO 13616 check digits: move the first four characters to the end, letters to numbers.
-    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
-    if int(digits) % 97 != 1:
-        raise ValueError("is not a valid IBAN (its check digits do not match)")
-    return compact
-
-
-Email = Annotated[str, AfterValidator(_email)]
-Iban = Annotated[str, AfterValidator(_iban)]
-Siren = Annotated[str, Field(pattern=r"^\d{9}$", description="9 digits")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Address(Strict):
-    line1: Text
-    line2: Text | None = None
-    postal_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9 -]{2,10}$")]
-    city: Text
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")] = "FR"
-
-
-class Creditor(Strict):
-    type: Literal["company", "individual"] = Field(
-        "company", description="company: a professional; individual: a natural person "
-        "acting outside any profession (changes the legal-interest rate)")
-    name: Text
-    legal_form: Text | None = None
-    siren: Siren | None = None
-    address: Address
-    email: Email | None = None
-    iban: Iban | None = None
-    bic: Annotated[str, Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")] | None = None
-
-
-class Debtor(Strict):
-    type: Literal["company", "consumer"]
-    name: Text
-    legal_form: Text | None = None
-    siren: Siren | None = None
-    email: Email | None = None
-    address: Address
-
-
-class Payment(Strict):
-    date: IsoDate
-    amount: Money
-
-
-class Invoice(Strict):
-    number: Text
-    issue_date: IsoDate | None = None
-    due_date: IsoDate
-    amount: Money
-    payments: Annotated[list[Payment], Field(max_length=200)] = []
-
-    @model_validator(mode="after")
-    def _positive(self) -> Invoice:
-        if self.amount <= 0:
-            raise ValueError("amount must be greater than zero")
-        if self.issue_date and self.issue_date > self.due_date:
-            raise ValueError("issue_date must not be after due_date")
-        return self
-
-
-class Penalties(Strict):
-    contractual_rate: Rate | None = None
-    indemnity: bool = True
-
-
-class Plan(Strict):
-    installments: Annotated[int, Field(ge=1, le=104)]
-    first_due_date: IsoDate
-    frequency: Literal["monthly", "weekly"] = "monthly"
-    down_payment: Money = Decimal("0.00")
-    waive_penalties: bool = False
-
-
-Kind = Literal["relance", "mise_en_demeure", "echeancier"]
-
-
-class DocumentRequest(Strict):
-    """What a caller sends to make one document."""
-
-    kind: Kind
-    template_version: Annotated[int, Field(ge=1)] | None = None
-    as_of: IsoDate | None = Field(None, description="date the figures are computed at and the "
-                                  "letter is dated; today (Europe/Paris) when omitted")
-    creditor: Creditor
-    debtor: Debtor
-    invoices: Annotated[list[Invoice], Field(min_length=1, max_length=500)]
-    penalties: Penalties = Penalties()
-    prior_notice_date: IsoDate | None = None
-    deadline_days: Annotated[int, Field(ge=1, le=90)] = 8
-    level: Literal[1, 2] = 1
-    plan: Plan | None = None
-
-    @model_validator(mode="after")
-    def _plan_for_echeancier(self) -> DocumentRequest:
-        if self.kind == "echeancier" and self.plan is None:
-            raise ValueError("plan is required when kind is echeancier")
-        numbers = [inv.number for inv in self.invoices]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("invoice numbers must be unique")
-        return self
+from service.requests import (  # noqa: F401  (re-exported: the edge's own name for them)
+    Address,
+    Creditor,
+    Debtor,
+    DocumentRequest,
+    Email,
+    Iban,
+    Invoice,
+    Kind,
+    Payment,
+    Penalties,
+    Plan,
+    RatesIn,
+    Siren,
+    Strict,
+)
 
 
 class TemplateRef(BaseModel):
@@ -158,11 +50,21 @@ class DocumentOut(BaseModel):
     kind: Kind
     status: Literal["sealed"]
     created_at: str
+    issued_on: str = Field(description="the day the document is dated and sealed "
+                           "(Europe/Paris); figures.as_of is the day its figures run through")
     template: TemplateRef
     figures: dict[str, Any] = Field(description="computed figures: see the Figures schema")
     sha256: str
     seal: SealInfo
     links: DocumentLinks
+
+
+class FiguresOut(BaseModel):
+    """The figures of a request, issuing nothing (POST /v1/figures)."""
+
+    figures: dict[str, Any] = Field(description="as in a document: as_of, issued_on (= as_of), "
+                                    "principal, penalties, indemnities, total, claim, claimed, "
+                                    "reserved, waived, invoices, deadline or schedule")
 
 
 class EventOut(BaseModel):
@@ -180,18 +82,11 @@ class EventsOut(BaseModel):
     events: list[EventOut]
 
 
-class RatesIn(Strict):
-    ecb_rate: Rate
-    legal_rate_individual: Rate
-    legal_rate_other: Rate
-    source: Annotated[str, Field(min_length=3, max_length=1000)]
-
-
 class RateOut(BaseModel):
     semester: str
     ecb_rate: str
-    legal_rate_individual: str
-    legal_rate_other: str
+    legal_rate_individual: str | None = Field(description="null while its arrêté is unknown")
+    legal_rate_other: str | None = Field(description="null while its arrêté is unknown")
     source: str
     origin: Literal["shipped", "operator"]
 
@@ -215,8 +110,16 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+class RatesHealth(BaseModel):
+    current: str = Field(description="today's semester, e.g. 2026-S2")
+    complete: bool = Field(description="whether today's semester has every rate")
+    next_missing: str = Field(description="the first semester from today's on with no rates")
+    days_left: int = Field(description="days until next_missing begins (0: it has)")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
+    rates: RatesHealth | None = Field(description="null when the database cannot be read")
 
 
 class VerifiedDocument(BaseModel):

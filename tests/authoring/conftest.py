@@ -16,8 +16,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
-from tests.conftest import MASTER_KEY
+from tests.conftest import FROZEN_NOW, MASTER_KEY
 
 LEGAL_ONLY_KEY_NAME = "legal-team"
 
@@ -26,7 +27,7 @@ LEGAL_ONLY_KEY_NAME = "legal-team"
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     data_dir = tmp_path_factory.mktemp("authoring")
     app = create_app(Settings(data_dir=data_dir, api_key=MASTER_KEY,
-                              public_url="https://amiable.test"))
+                              public_url="https://amiable.test", clock=fixed_clock(FROZEN_NOW)))
     yield app
     pipeline = app.extensions["amiable"].pipeline
     if "office" in vars(pipeline):  # LibreOffice was started: stop it with the app

@@ -8,7 +8,7 @@ import pytest
 
 from service.authoring.variables import ITEM, kind_context, load_sample, sample_context
 from service.catalog import KIND_ASSETS
-from service.web.schemas import DocumentRequest
+from service.requests import DocumentRequest
 
 
 def resolve(context: dict[str, Any], path: str) -> tuple[bool, Any]:

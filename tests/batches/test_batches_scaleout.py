@@ -7,7 +7,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,9 +17,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
-from tests.conftest import relance_batch
-from tests.service_process import free_port
+from tests.conftest import FROZEN_NOW, relance_batch
+from tests.service_process import FROZEN_AMIABLE, ROOT, free_port
 from tests.web.test_web_observability import sample
 
 PG_ADMIN = os.environ.get("AMIABLE_TEST_POSTGRES",
@@ -73,16 +73,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator
            "AMIABLE_API_KEY": KEY, "AMIABLE_BATCH_LEASE_SECONDS": LEASE}
     os.environ["AMIABLE_BROKER_QUEUE"] = queue_name
     app = create_app(Settings(data_dir=shared, database_url=database, broker_url=REDIS,
-                              api_key=KEY, batch_lease_seconds=float(LEASE)))
+                              api_key=KEY, batch_lease_seconds=float(LEASE),
+                              clock=fixed_clock(FROZEN_NOW)))
     yield {"app": app, "env": env, "shared": shared, "database": database}
     app.extensions["amiable"].db.engine.dispose()
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    amiable = Path(sys.executable).parent / "amiable"
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([str(amiable), "worker", "--concurrency", "2"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen([*FROZEN_AMIABLE, "worker", "--concurrency", "2"], env=env,
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from service import create_app
 from service.batches import worker
+from service.clock import fixed_clock
 from service.config import Settings
 from service.db import Workspace
 from service.signature_requests import signatures
 from service.web.ops_models import BatchDoneEvent
-from tests.conftest import MASTER_KEY, relance_batch
+from tests.conftest import FROZEN_NOW, MASTER_KEY, relance_batch
 from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 
 SECRET = "whsec_batch_test"
@@ -22,7 +23,7 @@ SECRET = "whsec_batch_test"
 
 def test_batch_done_webhook_is_signed(tmp_path: Path, hooks: Hooks) -> None:
     app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY, webhook_secret=SECRET,
-                              **LOOPBACK_WEBHOOKS))
+                              **LOOPBACK_WEBHOOKS, clock=fixed_clock(FROZEN_NOW)))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     batch = client.post("/v1/batches", headers=headers, json={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from service import create_app
 from service.cli import main
 from service.config import Settings
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, FROZEN_NOW
 from tests.pdf_checks import pdf_text, pdfsig
 
 
@@ -25,7 +26,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def test_init_then_render_offline(data_dir: Path, tmp_path: Path) -> None:
+def test_init_then_render_offline(data_dir: Path, tmp_path: Path,
+                                  service_clock_at: Any) -> None:
+    service_clock_at(FROZEN_NOW)  # the fixture's letter is issued on its day
     runner = CliRunner()
     assert runner.invoke(main, ["init"]).exit_code == 0
     assert (data_dir / "amiable.db").is_file()

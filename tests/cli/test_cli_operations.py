@@ -103,13 +103,14 @@ def _rates_set(runner: CliRunner, semester: str) -> None:
 def test_status_tells_what_needs_watching(elsewhere: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["init"]).exit_code == 0  # the seal is made now, valid 10 years
-    # The shipped rates end with 2026-S1: on 15 January 2027 they do not cover today.
+    # The shipped rates end with 2026-S2 (its ECB rate): on 15 January 2027 they do not
+    # cover today.
     with time_machine.travel(datetime(2027, 1, 15, 10, 0, tzinfo=UTC), tick=False):
         late = runner.invoke(main, ["status"])
     assert late.exit_code == 0, late.output
-    assert "2019-S1 to 2026-S1" in late.stdout
+    assert "2019-S1 to 2026-S2" in late.stdout
     assert "DOES NOT COVER TODAY (2027-01-15)" in late.stdout
-    assert "amiable rates set 2026-S2" in late.stdout
+    assert "amiable rates set 2027-S1" in late.stdout
     assert "last renewal  never run" in late.stdout
     assert "seal          Amiable DEVELOPMENT seal" in late.stdout
 

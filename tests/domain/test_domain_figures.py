@@ -269,23 +269,27 @@ def test_unknown_semester_raises_naming_2026_s2(rates_without_2026_s2: RateTable
     with pytest.raises(UnknownRate) as caught:
         compute_figures(case, rates_without_2026_s2)
     assert caught.value.semester == "2026-S2"
-    assert "no rate is known for semester 2026-S2" in caught.value.message
-    assert "PUT /v1/rates/2026-S2" in caught.value.message
-    assert "penalties.contractual_rate" in caught.value.message
+    assert caught.value.message == (
+        "no ECB main refinancing rate is known for semester 2026-S2, needed for the L441-10 "
+        "penalty rate (ECB rate + 10 points); add it with PUT /v1/rates/2026-S2")
+    # Never the old workaround: a contractual rate is not a substitute for a rate.
+    assert "contractual_rate" not in caught.value.message
 
 
 def test_one_error_names_every_unknown_semester(rates: RateTable) -> None:
-    # Late since May 2025, computed in March 2031: 2026-S2 to 2031-S1 are all missing.
+    # Late since May 2025, computed in March 2031: 2027-S1 to 2031-S1 are all missing
+    # (2026-S2 is shipped with its ECB rate, all the default rate needs).
     case = b2b(date(2031, 3, 2), invoice("100.00", date(2025, 5, 14)))
     with pytest.raises(UnknownRate) as caught:
         compute_figures(case, rates)
-    labels = [f"{year}-S{half}" for year in range(2026, 2032) for half in (1, 2)][1:-1]
+    labels = [f"{year}-S{half}" for year in range(2027, 2032) for half in (1, 2)][:-1]
     assert caught.value.semesters == tuple(labels)
-    assert caught.value.semester == "2026-S2"
+    assert caught.value.semester == "2027-S1"
     assert caught.value.message.startswith(
-        "no rate is known for semesters 2026-S2, 2027-S1, 2027-S2, 2028-S1"
+        "no ECB main refinancing rate is known for semesters 2027-S1, 2027-S2, 2028-S1"
     )
-    assert "2031-S1; add each with PUT /v1/rates/<semester>" in caught.value.message
+    assert "2031-S1, needed for the L441-10 penalty rate (ECB rate + 10 points); add each with " \
+        "PUT /v1/rates/<semester>" in caught.value.message
     assert len(caught.value.details) == len(labels)
 
 
@@ -303,27 +307,45 @@ def test_unknown_rate_comes_before_an_apparent_overpayment(
         compute_figures(case, rates_without_2026_s2)
 
 
-def test_contractual_rate_covers_an_unknown_semester(rates_without_2026_s2: RateTable) -> None:
-    # The floor of 2026 S2 cannot be checked, so the agreed 12,15 % is used as is.
-    #   16 Sep-1 Oct 2026 (16 days): 1 250 × 12,15 × 16 / 36 500 = 6,6575 -> 6,66
-    #   200 € paid 1 Oct: 6,66 interest, 193,34 principal -> 1 056,66 left
-    #   2 Oct-22 Nov (52 days): 1 056,66 × 12,15 × 52 / 36 500 = 18,2903 -> 18,29
+def test_contractual_rate_needs_the_legal_rate_of_its_semester(
+    rates: RateTable, rates_without_2026_s2: RateTable,
+) -> None:
+    # 2026 S2 is shipped with its ECB rate only: the floor of a contractual rate (3 × the
+    # legal rate) cannot be checked, so the agreed rate is refused, never applied unchecked
+    # (3 % where the floor may be 3 × 2,62 = 7,86 % or more). The same without the row.
     case = b2b(
         date(2026, 11, 22),
         invoice("1250.00", date(2026, 9, 15), (date(2026, 10, 1), "200.00")),
-        contractual_rate="12.15",
+        contractual_rate="3",
     )
-    figures = compute_figures(case, rates_without_2026_s2)
-    assert [(p.days, p.base, p.amount) for p in figures.invoices[0].periods] == [
-        (16, d("1250.00"), d("6.66")),
-        (52, d("1056.66"), d("18.29")),
+    for table in (rates, rates_without_2026_s2):
+        with pytest.raises(UnknownRate) as caught:
+            compute_figures(case, table)
+        assert caught.value.semesters == ("2026-S2",)
+        assert caught.value.rate == "legal_rate_other"
+        assert caught.value.message == (
+            'no legal interest rate ("autres cas") is known for semester 2026-S2, needed for '
+            "the floor of penalties.contractual_rate (3 × the legal rate, C. com. L441-10); "
+            "add it with PUT /v1/rates/2026-S2")
+
+
+def test_an_ecb_only_semester_gives_the_default_rate(rates: RateTable) -> None:
+    # 2026 S2: ECB 2,40 % on 1 July 2026 (decision of 11 June, in force 17 June) + 10 points.
+    #   16 Sep-1 Oct 2026 (16 days): 1 250 × 12,40 × 16 / 36 500 = 6,7945 -> 6,79
+    #   200 € paid 1 Oct: 6,79 interest, 193,21 principal -> 1 056,79 left
+    #   2 Oct-22 Nov (52 days): 1 056,79 × 12,40 × 52 / 36 500 = 18,6694 -> 18,67
+    case = b2b(
+        date(2026, 11, 22),
+        invoice("1250.00", date(2026, 9, 15), (date(2026, 10, 1), "200.00")),
+    )
+    figures = compute_figures(case, rates)
+    assert [(p.days, p.base, p.rate, p.amount) for p in figures.invoices[0].periods] == [
+        (16, d("1250.00"), d("12.40"), d("6.79")),
+        (52, d("1056.79"), d("12.40"), d("18.67")),
     ]
-    assert (figures.principal, figures.penalties, figures.total) == (
-        d("1056.66"),
-        d("18.29"),
-        d("1114.95"),
-    )
-    assert figures.interest_rate == d("12.15")
+    assert (figures.principal, figures.penalties) == (d("1056.79"), d("18.67"))
+    assert figures.total == d("1115.46")  # + 40 € indemnity
+    assert figures.interest_rate == d("12.40")
 
 
 def test_operator_entered_semester_is_used(rates_without_2026_s2: RateTable) -> None:
@@ -463,7 +485,8 @@ def test_civil_mise_en_demeure_needs_the_rate_of_its_semester(
     with pytest.raises(UnknownRate) as caught:
         compute_figures(case, rates_without_2026_s2)
     assert caught.value.message == (
-        "no rate is known for semester 2026-S2; add it with PUT /v1/rates/2026-S2"
+        'no legal interest rate ("autres cas") is known for semester 2026-S2, needed for '
+        "interest at the legal rate (C. civ. 1231-6, 1344-1); add it with PUT /v1/rates/2026-S2"
     )
 
 
@@ -577,16 +600,25 @@ def test_to_json_of_a_mise_en_demeure(rates: RateTable) -> None:
     body = figures.to_json()
     assert list(body) == [
         "as_of",
+        "issued_on",
         "currency",
         "regime",
         "principal",
         "penalties",
         "indemnities",
         "total",
+        "claim",
+        "claimed",
+        "reserved",
+        "waived",
         "interest_rate",
         "invoices",
         "deadline",
     ]
+    # Computed without an issue day: as if issued on as_of, claiming everything.
+    assert (body["issued_on"], body["claim"]) == ("2025-03-31", "claim")
+    assert body["claimed"] == body["total"]
+    assert (body["reserved"], body["waived"]) == ("0.00", "0.00")
     assert body["invoices"][0] == {
         "number": "F-1",
         "amount": "1000.00",
@@ -628,8 +660,13 @@ def test_to_json_of_a_relance_has_no_deadline_nor_schedule(rates: RateTable) -> 
         "penalties",
         "indemnities",
         "total",
+        "claim",
+        "claimed",
+        "reserved",
+        "waived",
         "interest_rate",
         "invoices",
+        "issued_on",
     }
 
 

@@ -32,9 +32,21 @@ EXPECTED = {
 }
 
 
-def test_shipped_file_covers_2019_s1_to_2026_s1(rates: RateTable) -> None:
-    assert [semester.label for semester in rates.rows] == list(EXPECTED)
+def test_shipped_file_covers_2019_s1_to_2026_s2(rates: RateTable) -> None:
+    assert [semester.label for semester in rates.rows] == [*EXPECTED, "2026-S2"]
     assert all(key == row.semester for key, row in rates.rows.items())
+
+
+def test_2026_s2_is_shipped_with_its_ecb_rate_only(rates: RateTable) -> None:
+    # ECB decision of 11 June 2026, in force 17 June: MRO 2,40 % on 1 July 2026, so the
+    # L441-10 default is 2,40 + 10 = 12,40 %. No arrêté was found for the legal rates.
+    row = rates.get(Semester(2026, 2))
+    assert row.ecb == Decimal("2.40")
+    assert row.commercial_rate == Decimal("12.40")
+    assert (row.legal_individual, row.legal_other, row.contractual_floor) == (None, None, None)
+    assert not row.complete
+    assert "11 June 2026" in row.source
+    assert "ecb.mp260611" in row.source
 
 
 @pytest.mark.parametrize(("label", "expected"), EXPECTED.items())
@@ -64,9 +76,7 @@ def test_unknown_semester_names_itself_and_the_way_out(rates_without_2026_s2: Ra
     assert error.code == "unknown_rate"
     assert error.semester == "2026-S2"
     assert error.message == (
-        "no rate is known for semester 2026-S2; add it with PUT /v1/rates/2026-S2 "
-        "or give penalties.contractual_rate"
-    )
+        "no rate is known for semester 2026-S2; add it with PUT /v1/rates/2026-S2")
     assert isinstance(error, DomainError)
     assert rates_without_2026_s2.find(Semester(2026, 2)) is None
 
@@ -78,9 +88,11 @@ def test_with_rows_adds_and_overrides_without_touching_the_original(rates: RateT
     table = rates.with_rows([added, replaced])
     assert table.get(Semester(2026, 2)) == added
     assert table.get(Semester(2026, 1)) == replaced
-    assert Semester(2026, 2) not in rates
+    assert rates.get(Semester(2026, 2)).legal_other is None
     assert rates.get(Semester(2026, 1)).ecb == Decimal("2.15")
-    assert len(table) == len(rates) + 1
+    assert len(table) == len(rates)
+    later = SemesterRates(Semester(2027, 1), Decimal("2.65"), None, None, "t")
+    assert len(rates.with_rows([later])) == len(rates) + 1
 
 
 def test_a_table_refuses_the_same_semester_twice(rates: RateTable) -> None:

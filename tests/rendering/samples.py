@@ -31,6 +31,20 @@ CREDITOR: dict[str, Any] = {
     "email": "comptabilite@atelier-lumiere.example",
     "iban": "FR7610107001011234567890129",
     "bic": "BREDFRPPXXX",
+    "share_capital": None,
+    "rcs_city": None,
+    "phone": None,
+    "signatory": None,
+    "mediator": None,
+}
+
+# What a creditor profile fills in (C. com. R123-237; C. consom. L612-1, L616-1).
+CREDITOR_IDENTITY: dict[str, Any] = {
+    "share_capital": D("50000.00"),
+    "rcs_city": "Paris",
+    "phone": "+33 1 43 55 20 10",
+    "signatory": {"name": "Claire Dubois", "title": "Responsable du recouvrement"},
+    "mediator": {"name": "CM2C", "website": "https://www.cm2c.net"},
 }
 
 COMPANY_DEBTOR: dict[str, Any] = {
@@ -39,6 +53,8 @@ COMPANY_DEBTOR: dict[str, Any] = {
     "legal_form": "SARL",
     "siren": "398765432",
     "email": "gestion@roux-menuiserie.example",
+    "civility": None,
+    "representative": None,
     "address": {
         "line1": "3 impasse des Cordiers",
         "line2": None,
@@ -54,6 +70,8 @@ CONSUMER_DEBTOR: dict[str, Any] = {
     "legal_form": None,
     "siren": None,
     "email": "hugo.lefevre@example.org",
+    "civility": None,
+    "representative": None,
     "address": {
         "line1": "45 allée des Tilleuls",
         "line2": "Bâtiment B",
@@ -93,9 +111,9 @@ CONSUMER_INVOICES: list[dict[str, Any]] = [
 DOCUMENT_ID = "doc_01K4ZB7Q3M8N2V6T9R5X1W0Y4P"
 
 
-def _document(doc_id: str = DOCUMENT_ID) -> dict[str, Any]:
+def _document(issued_on: date, doc_id: str = DOCUMENT_ID) -> dict[str, Any]:
     return {"id": doc_id, "verify_url": f"https://amiable.example/verify/{doc_id}",
-            "issued_on": date(2025, 9, 2)}
+            "issued_on": issued_on}
 
 
 def _period(start: date, end: date, days: int, base: str, rate: str, amount: str) -> Any:
@@ -177,11 +195,18 @@ def _base(
     debtor: dict[str, Any],
     invoices: list[dict[str, Any]],
     figures: Any,
+    issued_on: date | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
+    issued_on = issued_on or as_of
+    figures.issued_on = issued_on
     context: dict[str, Any] = {
         "kind": kind,
         "as_of": as_of,
+        "issued_on": issued_on,
+        "reference": DOCUMENT_ID,
+        "delivery": "registered_letter" if kind == "mise_en_demeure" else "letter",
+        "salutation": "Madame, Monsieur",
         "level": None,
         "deadline_days": 8,
         "prior_notice_date": None,
@@ -191,10 +216,31 @@ def _base(
         "penalties": {"contractual_rate": None, "indemnity": True},
         "plan": None,
         "figures": figures,
-        "document": _document(),
+        "document": _document(issued_on),
     }
     context.update(fields)
-    return copy.deepcopy(context)
+    return with_claim(copy.deepcopy(context), None)
+
+
+def with_claim(context: dict[str, Any], mode: str | None) -> dict[str, Any]:
+    """``context`` with figures.claim set to ``mode`` (None: the kind's default, as the
+    domain chooses it) and the claimed, reserved and waived amounts that follow."""
+    context = copy.deepcopy(context)
+    figures = context["figures"]
+    plan = context.get("plan") or {}
+    if mode is None:
+        mode = ("waive" if plan.get("waive_penalties")
+                else "mention" if context["kind"] == "relance" and (context["level"] or 1) < 2
+                else "claim")
+    extras = figures.penalties + figures.indemnities
+    figures.claim = mode
+    figures.extras = extras
+    figures.claimed = figures.total if mode == "claim" else figures.principal
+    figures.reserved = extras if mode == "mention" else D("0.00")
+    figures.waived = extras if mode == "waive" else D("0.00")
+    if context["kind"] == "echeancier":
+        figures.plan_total = figures.claimed
+    return context
 
 
 def company_mise_en_demeure() -> dict[str, Any]:
@@ -279,7 +325,8 @@ def company_relance(level: int) -> dict[str, Any]:
         invoices=lines,
     )
     return _base(
-        "relance", date(2025, 7, 15), COMPANY_DEBTOR, COMPANY_INVOICES, figures, level=level
+        "relance", date(2025, 7, 15), COMPANY_DEBTOR, COMPANY_INVOICES, figures, level=level,
+        issued_on=date(2025, 7, 16),
     )
 
 
@@ -301,6 +348,7 @@ def consumer_relance(level: int) -> dict[str, Any]:
         CONSUMER_INVOICES,
         figures,
         level=level,
+        issued_on=date(2025, 7, 16),
         penalties={"contractual_rate": None, "indemnity": False},
     )
 
@@ -398,7 +446,8 @@ def company_echeancier() -> dict[str, Any]:
         "down_payment": D("0.00"),
         "waive_penalties": True,
     }
-    return {**base, "kind": "echeancier", "figures": figures, "plan": plan}
+    return with_claim({**base, "kind": "echeancier", "figures": figures, "plan": plan,
+                       "delivery": "letter"}, None)
 
 
 HOSTILE = {
@@ -470,7 +519,7 @@ def with_third_invoice(context: dict[str, Any]) -> dict[str, Any]:
     figures.penalties += penalties
     figures.indemnities += indemnity
     figures.total = figures.principal + figures.penalties + figures.indemnities
-    return context
+    return with_claim(context, figures.claim)
 
 
 def from_an_individual(context: dict[str, Any]) -> dict[str, Any]:
@@ -491,6 +540,11 @@ def from_an_individual(context: dict[str, Any]) -> dict[str, Any]:
         "email": None,
         "iban": "FR7630006000011234567890189",
         "bic": None,
+        "share_capital": None,
+        "rcs_city": None,
+        "phone": None,
+        "signatory": None,
+        "mediator": None,
     }
     context["debtor"]["address"] = {
         "line1": "12 avenue Louise",
@@ -499,4 +553,19 @@ def from_an_individual(context: dict[str, Any]) -> dict[str, Any]:
         "city": "Bruxelles",
         "country": "BE",
     }
+    return context
+
+
+def with_identity(context: dict[str, Any]) -> dict[str, Any]:
+    """``context`` with the creditor's full identity and a named addressee: a consumer
+    "Monsieur", or the company's manager."""
+    context = copy.deepcopy(context)
+    context["creditor"].update(copy.deepcopy(CREDITOR_IDENTITY))
+    if context["debtor"]["type"] == "consumer":
+        context["debtor"]["civility"] = "Monsieur"
+        context["salutation"] = "Monsieur"
+    else:
+        context["debtor"]["representative"] = {"name": "Jean Roux", "title": "Gérant",
+                                               "civility": "Monsieur"}
+        context["salutation"] = "Monsieur"
     return context

@@ -11,7 +11,18 @@ from typing import Any
 
 import pytest
 import samples
-from pdftools import Render, catalog_lang, pdf_fonts, pdf_info, pdf_text, qpdf_check, xmp_metadata
+from pdftools import (
+    Render,
+    catalog_lang,
+    normalise,
+    pdf_fonts,
+    pdf_info,
+    pdf_text,
+    qpdf_check,
+    xmp_metadata,
+)
+
+from service.rendering.formatting import date_long
 
 WORDS_MISSING = importlib.util.find_spec("service.domain.words") is None
 needs_words = pytest.mark.skipif(
@@ -120,7 +131,8 @@ def test_ends_with_the_seal_block(texts: Callable[[str], str], name: str) -> Non
     assert "Atelier Lumière SAS" in seal
     assert samples.DOCUMENT_ID in seal
     assert f"https://amiable.example/verify/{samples.DOCUMENT_ID}" in seal
-    assert "le 2 septembre 2025" in seal
+    issued_on = CASES[name][1]()["document"]["issued_on"]
+    assert f"le {normalise(date_long(issued_on))}" in seal
 
 
 @pytest.mark.parametrize("name", ["relance-1-company", "echeancier-consumer"])
@@ -166,9 +178,13 @@ def test_letters_have_place_date_reference_payment_and_page_numbers(
     texts: Callable[[str], str], rendered: Callable[[str], bytes], name: str
 ) -> None:
     text = texts(name)
-    as_of = CASES[name][1]()["as_of"]
-    expected_date = "1er septembre 2025" if as_of.day == 1 else "15 juillet 2025"
-    assert f"Paris, le {expected_date}" in text
+    context = CASES[name][1]()
+    # Dated the day it is issued; the figures' day is stated when it is another one.
+    assert f"Paris, le {normalise(date_long(context['issued_on']))}" in text
+    if context["as_of"] != context["issued_on"]:
+        assert f"Décompte arrêté au {normalise(date_long(context['as_of']))}" in text
+    else:
+        assert "Décompte arrêté" not in text
     assert "Notre référence" in text  # pdftotext may put the id after the date
     assert "FR76 1010 7001 0112 3456 7890 129" in text
     assert "BREDFRPPXXX" in text
@@ -204,7 +220,11 @@ def test_mise_en_demeure_to_a_company(texts: Callable[[str], str]) -> None:
     assert "au plus tard le 9 septembre 2025" in text
     assert "article L441-10 du Code de commerce" in text
     assert "D441-5" in text
-    assert "taux annuel de 12,15 %" in text
+    # The rate is ECB + 10 points, revised each semester: the figure is the semester's.
+    assert ("au taux de refinancement de la Banque centrale européenne majoré de 10 points, "
+            "révisé chaque 1er janvier et 1er juillet (soit 12,15 % pour le second semestre "
+            "2025) ; elles continuent de courir jusqu’au complet paiement") in text
+    assert "Lettre recommandée avec accusé de réception" in text
     # The periods, so that the debtor can check the arithmetic.
     assert "AL-2025-0412 15/05/2025 30/06/2025 47 3 120,00 € 13,15 % 52,83 €" in text
     assert "03/07/2025 01/09/2025 61 549,51 € 12,15 % 11,16 €" in text
@@ -236,9 +256,16 @@ def test_relances_are_courteous_then_firm_but_never_a_formal_notice(
     assert "simple oubli" in first
     assert "Objet : Seconde relance" in second
     assert "Malgré notre précédent rappel" in second
+    # Level 1 asks the principal and reserves the 150,79 € of penalties and indemnities
+    # (70,79 + 80); level 2 claims them.
+    assert "Montant demandé au 15 juillet 2025 3 669,51 €" in first
+    assert "procéder au règlement de la somme de 3 669,51 €" in first
+    assert "3 820,30 €" not in first
+    assert "Total dû au 15 juillet 2025 3 820,30 €" in second
+    assert "régler la somme de 3 820,30 €" in second
     for text in (first, second):
-        assert "3 820,30 €" in text
         assert "L441-10" in text
+        assert "Lettre recommandée" not in text
         assert "mettons en demeure" not in text
         assert "vaut mise en demeure" not in text
         assert "Décompte des" not in text

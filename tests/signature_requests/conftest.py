@@ -22,8 +22,9 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
-from tests.conftest import MASTER_KEY, load_example
+from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example
 from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 
 WEBHOOK_SECRET = "whsec_test_0123456789"
@@ -124,7 +125,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox, hooks: Hook
         data_dir=data_dir, api_key=MASTER_KEY, public_url=f"http://127.0.0.1:{port}",
         smtp_host="127.0.0.1", smtp_port=mailbox.port, mail_from="Amiable <signature@amiable.test>",
         webhook_url=hooks.url, webhook_secret=WEBHOOK_SECRET, **LOOPBACK_WEBHOOKS,
-        trusted_proxies=(PROXY, "192.0.2.0/24")))
+        trusted_proxies=(PROXY, "192.0.2.0/24"), clock=fixed_clock(FROZEN_NOW)))
     app.config["AMIABLE_OUTBOX_POLL_SECONDS"] = 0.1
     app.config["AMIABLE_OUTBOX_BACKOFF_SECONDS"] = 0.1
     server = make_server("127.0.0.1", port, app, threaded=True)

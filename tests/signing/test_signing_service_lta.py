@@ -12,10 +12,11 @@ from cryptography.hazmat.primitives import serialization
 from pki_server import ServedPki
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
 from service.renewal import renew_archive_timestamps
 from signing import validate_pdf
-from tests.conftest import MASTER_KEY, load_example
+from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example
 
 HEADERS = {"Authorization": f"Bearer {MASTER_KEY}"}
 
@@ -28,7 +29,8 @@ def lta_app(tmp_path_factory: pytest.TempPathFactory, test_pki: ServedPki) -> It
     roots = folder / "roots.pem"
     roots.write_bytes(test_pki.root.public_bytes(serialization.Encoding.PEM))
     app = create_app(Settings(data_dir=folder / "data", api_key=MASTER_KEY, seal_p12=p12,
-                              tsa_url=test_pki.tsa_url(), trust_roots=roots))
+                              tsa_url=test_pki.tsa_url(), trust_roots=roots,
+                              clock=fixed_clock(FROZEN_NOW)))
     yield app
     app.extensions["amiable"].db.engine.dispose()
 

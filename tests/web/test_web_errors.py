@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from service.clock import PARIS
 from tests.conftest import load_example
 
 
@@ -124,10 +126,15 @@ def test_overpayment_is_422(post_document: Any) -> None:
     assert "AL-2025-0533" in error["message"]
 
 
-def test_unknown_semester_is_422_naming_it(post_document: Any) -> None:
+def test_unknown_semester_is_422_naming_it(app_at: Any, auth: dict[str, str]) -> None:
+    # A letter issued on 2 March 2031, when the rates stop at 2026-S2.
+    client = app_at(datetime(2031, 3, 2, 9, tzinfo=PARIS)).test_client()
     body = load_example("mise-en-demeure-company")
-    body["as_of"] = "2031-03-02"
-    assert "2031-S1" in _error(post_document(body), 422)["message"]
+    del body["as_of"]
+    error = _error(client.post("/v1/documents", json=body, headers=auth), 422)
+    assert error["code"] == "unknown_rate"
+    assert "2031-S1" in error["message"]
+    assert "contractual_rate" not in error["message"]
 
 
 def test_unknown_template_version_is_422(post_document: Any) -> None:

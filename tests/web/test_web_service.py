@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from service.web.schemas import DocumentRequest
+from service.clock import PARIS
+from service.requests import DocumentRequest
 from tests.conftest import load_example
 
 
 def test_healthz(client: Any) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json()["status"] == "ok"
+    assert set(response.get_json()["rates"]) == {"current", "complete", "next_missing",
+                                                 "days_left"}
 
 
 def test_openapi_is_generated_from_the_request_models(client: Any) -> None:
@@ -33,7 +37,12 @@ def test_docs_page(client: Any) -> None:
     assert "<script" not in page
 
 
-def test_operator_adds_a_semester(client: Any, auth: dict[str, str], post_document: Any) -> None:
+def test_operator_adds_a_semester(app_at: Any, auth: dict[str, str]) -> None:
+    client = app_at(datetime(2032, 2, 2, 9, tzinfo=PARIS)).test_client()
+
+    def post_document(body: Any) -> Any:
+        return client.post("/v1/documents", json=body, headers=auth)
+
     body = load_example("mise-en-demeure-company")
     body["as_of"] = "2032-02-02"
     assert post_document(body).status_code == 422
