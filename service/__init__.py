@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.web import (
         api,
         batches_api,
+        cases_api,
         docs,
         errors,
         observability,
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(verify.bp)
     app.register_blueprint(batches_api.bp)
+    app.register_blueprint(cases_api.bp)
     observability.register(app)
     errors.register(app)
     return app

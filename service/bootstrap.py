@@ -15,10 +15,11 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from service import catalog
+from service.cases.service import CaseFiles
 from service.config import Settings
 from service.db import Database, migrate
 from service.documents import DocumentService
-from service.pipeline import Pipeline
+from service.pipeline import Pipeline, today_in_paris
 from service.storage import BlobStore, FolderBlobStore, S3BlobStore
 from signing import Sealer, build_sealer, ensure_development_seal
 
@@ -36,6 +37,7 @@ class Services:
     sealer: Sealer
     pipeline: Pipeline
     documents: DocumentService
+    cases: CaseFiles
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -102,4 +104,5 @@ def build(settings: Settings) -> Services:
     sealer = build_sealer(settings)  # an HSM (PKCS#11) or a .p12, with a TSA if given
     pipeline = Pipeline(sealer)
     documents = DocumentService(db, store, pipeline, settings.public_url)
-    return Services(settings, db, store, sealer, pipeline, documents)
+    cases = CaseFiles(db, store, today_in_paris)
+    return Services(settings, db, store, sealer, pipeline, documents, cases)

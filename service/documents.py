@@ -19,6 +19,7 @@ from ulid import ULID
 from service import audit, catalog, metrics, rates
 from service.audit import PendingEvent
 from service.auth import Caller
+from service.cases import links as case_links
 from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound
 from service.pipeline import DocumentMeta, Pipeline, template_context, today_in_paris
@@ -99,9 +100,13 @@ class DocumentService:
             template_version=template.version, template_sha256=template.sha256,
             pdf_sha256=sealed_sha, seal_revision_sha256=seal_revision, seal=seal,
             api_key_id=caller.key_id,
-            idempotency_key=idempotency_key, docx_sha256=docx_sha)
+            idempotency_key=idempotency_key, docx_sha256=docx_sha, workspace=caller.workspace,
+            case_id=request.case_id, external_reference=request.external_reference)
         try:
             with metrics.stage("store"), self.db.session() as session:
+                # First: the case's row lock, before anything reads its chain.
+                case_links.record_document(session, document, meta.issued_on, caller.key_id,
+                                           caller)
                 session.add(document)
                 session.flush()
                 audit.append(session, doc_id, caller.key_id, [
@@ -158,5 +163,7 @@ def document_json(document: Document, prefix: str = "/v1") -> dict[str, Any]:
         "figures": document.figures,
         "sha256": document.pdf_sha256,
         "seal": document.seal,
+        "case_id": document.case_id,
+        "external_reference": document.external_reference,
         "links": {"self": base, "pdf": f"{base}/pdf", "events": f"{base}/events"},
     }

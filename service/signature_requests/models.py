@@ -20,6 +20,8 @@ class SignatureRequest(Base):
         Index("uq_signature_requests_pending", "document_id", unique=True,
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
+        Index("ix_signature_requests_ws_created", "workspace", "created_at", "id"),
+        Index("ix_signature_requests_ws_case", "workspace", "case_id", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     document_id: Mapped[str] = mapped_column(String(40))
@@ -38,6 +40,8 @@ class SignatureRequest(Base):
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
     code_failures: Mapped[int] = mapped_column(Integer, default=0)
     signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    workspace: Mapped[str] = mapped_column(String(64), index=True, server_default="default")
+    case_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class OutboxMessage(Base):

@@ -64,10 +64,12 @@ class ApiDescription:
                   responses: dict[int, ResponseSpec], role: str | None = None,
                   body: type[BaseModel] | None = None, body_media_type: str | None = None,
                   description: str = "", security: bool = False,
+                  prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a view on `bp` and describe it. The view receives `body=` (a validated
-        model) when `body` is given; the caller is in `flask.g.caller`. `security` marks a
-        view that checks the key itself (e.g. only on some ports)."""
+        model) when `body` is given, after `prepare` (if any) completed the raw JSON; the
+        caller is in `flask.g.caller`. `security` marks a view that checks the key itself
+        (e.g. only on some ports)."""
         op = Operation(method, path, summary, tag, role, body, body_media_type, responses,
                        description, security)
         self.operations.append(op)
@@ -78,7 +80,8 @@ class ApiDescription:
                 if role is not None:
                     g.caller = require_role(role)
                 if body is not None:
-                    kwargs["body"] = body.model_validate(_json_object())
+                    raw = json_object()
+                    kwargs["body"] = body.model_validate(prepare(raw) if prepare else raw)
                 return view(**kwargs)
 
             bp.add_url_rule(path, view_func=wrapper, methods=[method])
@@ -171,7 +174,7 @@ def _reason(status: int) -> str:
     return HTTPStatus(status).phrase
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     if not request.mimetype or request.mimetype != "application/json":
         raise BadRequest("send the body as JSON with Content-Type: application/json")
     raw = request.get_data(cache=True)

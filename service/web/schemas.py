@@ -48,6 +48,38 @@ class Address(Strict):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")] = "FR"
 
 
+class Signatory(Strict):
+    name: Text
+    title: Text | None = None
+
+
+class Mediator(Strict):
+    """The consumer mediator the creditor adheres to (C. consom. L612-1, L616-1)."""
+
+    name: Text
+    website: HttpUrl
+
+
+class Agency(Strict):
+    """A collection agency sending the letter for the creditor (CPCE R124-4): its identity,
+    and the reference and date of its first letter to the debtor on this claim."""
+
+    name: Text
+    legal_form: Text | None = None
+    siren: Siren | None = None
+    rcs_city: Text | None = None
+    share_capital: Money | None = None
+    address: Address
+    email: Email | None = None
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 .()-]{6,20}$")] | None = None
+    first_letter: FirstLetter | None = None
+
+
+class FirstLetter(Strict):
+    reference: Annotated[str, Field(min_length=1, max_length=40)]
+    date: IsoDate
+
+
 class Creditor(Strict):
     type: Literal["company", "individual"] = Field(
         "company", description="company: a professional; individual: a natural person "
@@ -59,6 +91,13 @@ class Creditor(Strict):
     email: Email | None = None
     iban: Iban | None = None
     bic: Annotated[str, Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")] | None = None
+    # The identity a creditor profile fills in (C. com. R123-237; C. consom. L612-1). The
+    # "letters" branch declares the same optional fields; keep one copy when both meet.
+    share_capital: Money | None = None
+    rcs_city: Text | None = None
+    signatory: Signatory | None = None
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 .()-]{6,20}$")] | None = None
+    mediator: Mediator | None = None
 
 
 class Debtor(Strict):
@@ -122,6 +161,20 @@ class DocumentRequest(Strict):
     deadline_days: Annotated[int, Field(ge=1, le=90)] = 8
     level: Literal[1, 2] = 1
     plan: Plan | None = None
+    # Filled from the stored profile and case before validation (service.cases.resolve);
+    # the document keeps the filled copy, so a later profile change never alters it.
+    creditor_id: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="a creditor profile (GET /v1/creditors): fills `creditor` (and "
+        "`agency` for a collection agency) when they are not given")
+    case_id: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="the case (dossier) this document belongs to: its payment reference "
+        "fills `reference`, and its creditor, debtor and invoices fill those not given")
+    reference: Annotated[str, Field(min_length=1, max_length=35)] | None = Field(
+        None, description="the payment reference to quote (a case's stable reference)")
+    external_reference: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="the caller's own reference, to find the document again")
+    agency: Agency | None = Field(None, description="set when a collection agency writes "
+                                  "for the creditor (CPCE R124-4)")
 
     @model_validator(mode="after")
     def _plan_for_echeancier(self) -> DocumentRequest:
@@ -162,6 +215,8 @@ class DocumentOut(BaseModel):
     figures: dict[str, Any] = Field(description="computed figures: see the Figures schema")
     sha256: str
     seal: SealInfo
+    case_id: str | None = None
+    external_reference: str | None = None
     links: DocumentLinks
 
 
