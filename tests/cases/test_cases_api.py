@@ -29,7 +29,8 @@ def letter_for(case: dict[str, Any], kind: str = "mise_en_demeure") -> dict[str,
 def test_a_case_has_a_stable_reference_on_every_document(
         api: Callable[..., Any], new_case: Callable[..., Any], app: Any) -> None:
     case = new_case()
-    assert case["status"] == "open" and rf_valid(case["payment_reference"])
+    assert case["status"] == "open"
+    assert rf_valid(case["payment_reference"])
     first = api("POST", "/v1/documents", json=letter_for(case, "relance"))
     second = api("POST", "/v1/documents", json=letter_for(case))
     assert first.status_code == 201, first.get_json()
@@ -109,7 +110,8 @@ def test_payments_are_allocated_oldest_first(api: Callable[..., Any],
                                  "outstanding": "465.60"}
     over = api("POST", case["links"]["payments"], json={"date": "2025-09-11",
                                                         "amount": "465.61"})
-    assert over.status_code == 422 and "0.01" in over.get_json()["error"]["message"]
+    assert over.status_code == 422
+    assert "0.01" in over.get_json()["error"]["message"]
 
 
 def test_status_transitions(api: Callable[..., Any], new_case: Callable[..., Any]) -> None:
@@ -118,7 +120,8 @@ def test_status_transitions(api: Callable[..., Any], new_case: Callable[..., Any
     assert api("POST", url, json={"status": "agreement"}).get_json()["status"] == "agreement"
     assert api("POST", url, json={"status": "settled"}).status_code == 200
     refused = api("POST", url, json={"status": "open"})
-    assert refused.status_code == 409 and "closed" in refused.get_json()["error"]["message"]
+    assert refused.status_code == 409
+    assert "closed" in refused.get_json()["error"]["message"]
     assert api("POST", url, json={"status": "closed"}).status_code == 200
     assert api("POST", url, json={"status": "litigation"}).status_code == 409
     assert api("POST", url, json={"status": "bogus"}).status_code == 422
@@ -195,7 +198,8 @@ def test_document_and_request_listings(api: Callable[..., Any],
     assert [d["id"] for d in page["items"]] == [ids[2]]
     rest = api("GET", f"/v1/documents?case_id={case['id']}&kind=relance&limit=1"
                       f"&cursor={page['next_cursor']}").get_json()
-    assert [d["id"] for d in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    assert [d["id"] for d in rest["items"]] == [ids[0]]
+    assert rest["next_cursor"] is None
     assert len(api("GET", "/v1/documents?external_reference=DOCS-1").get_json()["items"]) == 3
     none = api("GET", "/v1/documents?case_id=" + case["id"] + "&created_after=2999-01-01")
     assert none.get_json()["items"] == []

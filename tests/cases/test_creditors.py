@@ -97,7 +97,8 @@ def test_create_get_patch_list(api: Callable[..., Any], creditor: dict[str, Any]
                   json={"phone": "+33 1 98 76 54 32", "mediator": None})
     assert patched.status_code == 200, patched.get_json()
     body = patched.get_json()
-    assert body["version"] == 2 and body["phone"] == "+33 1 98 76 54 32"
+    assert body["version"] == 2
+    assert body["phone"] == "+33 1 98 76 54 32"
     assert "mediator" not in body
     bad = api("PATCH", creditor["links"]["self"], json={"siren": "552100553"})
     assert bad.status_code == 422
@@ -148,7 +149,8 @@ def test_document_from_a_profile_keeps_its_copy(api: Callable[..., Any],
     from tests.pdf_checks import pdf_text
 
     text = pdf_text(api("GET", f"/v1/documents/{doc_id}/pdf").data)
-    assert "ACME SAS" in text and "ACME Holding" not in text
+    assert "ACME SAS" in text
+    assert "ACME Holding" not in text
 
 
 def test_unknown_profile_is_a_404(api: Callable[..., Any]) -> None:
