@@ -113,15 +113,12 @@ def request_blocks(row: CreditorProfile) -> dict[str, Any]:
     if mandate is None:
         blocks["creditor"] = own
         return blocks
-    creditor = dict(mandate["creditor"])
-    # The agency collects on its own segregated account (R124-2): its IBAN is the one paid.
-    for key in ("iban", "bic"):
-        if key in own and key not in creditor:
-            creditor[key] = own[key]
-    blocks["creditor"] = creditor
+    # The agency collects on its own segregated account (R124-2): its IBAN is in `agency`,
+    # never under the creditor's name (a transfer "to the creditor" on the agency's account).
+    blocks["creditor"] = dict(mandate["creditor"])
     blocks["agency"] = {key: own[key] for key in ("name", "legal_form", "siren", "rcs_city",
                                                   "share_capital", "address", "email",
-                                                  "phone") if key in own}
+                                                  "phone", "iban", "bic") if key in own}
     return blocks
 
 

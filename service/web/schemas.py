@@ -72,6 +72,8 @@ class Agency(Strict):
     address: Address
     email: Email | None = None
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 .()-]{6,20}$")] | None = None
+    iban: Iban | None = Field(None, description="the agency's account the debtor pays into")
+    bic: Annotated[str, Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")] | None = None
     first_letter: FirstLetter | None = None
 
 

@@ -160,3 +160,59 @@ def test_unknown_profile_is_a_404(api: Callable[..., Any]) -> None:
     response = api("POST", "/v1/documents", json=body)
     assert response.status_code == 404
     assert response.get_json()["error"]["details"][0]["field"] == "creditor_id"
+
+
+def test_a_collection_agency_letter_carries_the_r124_4_mentions(
+        api: Callable[..., Any], app: Any) -> None:
+    principal = {"type": "company", "name": "Atelier Lumière SAS", "legal_form": "SAS",
+                 "siren": "823456781", "address": {"line1": "21 rue du Faubourg Saint-Antoine",
+                                                   "postal_code": "75011", "city": "Paris"}}
+    agency = api("POST", "/v1/creditors", json=profile_body(
+        name="Recouvrement Conseil SARL", legal_form="SARL",
+        collection_agency={"creditor": principal, "mandate_reference": "M-2025-7"}))
+    assert agency.status_code == 201, agency.get_json()
+    sample = load_example("mise-en-demeure-company")
+    case = api("POST", "/v1/cases", json={"creditor_id": agency.get_json()["id"],
+                                          "debtor": sample["debtor"],
+                                          "invoices": sample["invoices"]}).get_json()
+    body = {"kind": "relance", "as_of": "2025-09-01", "case_id": case["id"]}
+    first = api("POST", "/v1/documents", json=body)
+    second = api("POST", "/v1/documents", json={**body, "kind": "mise_en_demeure"})
+    assert first.status_code == 201, first.get_json()
+    assert second.status_code == 201, second.get_json()
+    from tests.pdf_checks import pdf_text
+
+    stored = app.extensions["amiable"].documents.get(second.get_json()["id"])
+    assert stored.request["creditor"]["name"] == "Atelier Lumière SAS"
+    assert stored.request["creditor"]["iban"] is None
+    assert stored.request["agency"]["iban"] == "FR7630006000011234567890189"
+    assert stored.request["agency"]["name"] == "Recouvrement Conseil SARL"
+    text = " ".join(pdf_text(api("GET", f"/v1/documents/{second.get_json()['id']}/pdf").data)
+                    .split())
+    figures = second.get_json()["figures"]
+    assert "qui exerce une activité de recouvrement amiable, pour le compte de Atelier" in text
+    assert "Les frais de recouvrement entrepris sans titre exécutoire restent à la charge" in text
+    assert "de laisser tout ou partie des frais ainsi exposés à la charge du débiteur" in text
+    assert ("Règlement par virement à l’ordre de Recouvrement Conseil SARL, IBAN FR76 3000 "
+            "6000 0112 3456 7890 189 (BIC AGRIFRPP)") in text
+    from decimal import Decimal
+
+    from service.rendering.formatting import amount
+
+    split = (f"principal {amount(Decimal(figures['principal']))} ; intérêts "
+             f"{amount(Decimal(figures['penalties']))} ; autres accessoires "
+             f"{amount(Decimal(figures['indemnities']))} ; soit "
+             f"{amount(Decimal(figures['total']))}")
+    assert " ".join(split.split()) in text
+    first_id = first.get_json()["id"]
+    from datetime import date
+
+    from service.rendering.formatting import date_long
+
+    sent = api("GET", case["links"]["self"]).get_json()["first_letter"]
+    assert sent["reference"] == first_id
+    sent_on = " ".join(date_long(date.fromisoformat(sent["date"])).split())  # issued on
+    assert f"Premier courrier sur ce dossier : référence {first_id} du {sent_on}" in text
+    first_text = " ".join(pdf_text(api("GET", f"/v1/documents/{first_id}/pdf").data).split())
+    assert "Premier courrier sur ce dossier" not in first_text
+    assert "recouvrement amiable, pour le compte de" in first_text
