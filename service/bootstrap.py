@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from service import catalog
+from service.cases.dossier import Dossier
 from service.cases.service import CaseFiles
 from service.config import Settings
 from service.db import Database, migrate
@@ -38,6 +39,7 @@ class Services:
     pipeline: Pipeline
     documents: DocumentService
     cases: CaseFiles
+    dossier: Dossier
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -105,4 +107,5 @@ def build(settings: Settings) -> Services:
     pipeline = Pipeline(sealer)
     documents = DocumentService(db, store, pipeline, settings.public_url)
     cases = CaseFiles(db, store, today_in_paris)
-    return Services(settings, db, store, sealer, pipeline, documents, cases)
+    dossier = Dossier(db, store, pipeline)
+    return Services(settings, db, store, sealer, pipeline, documents, cases, dossier)

@@ -30,6 +30,7 @@ from service.db import Database, Document, Event, as_utc, iso_utc, utcnow
 from service.domain.references import rf_reference
 from service.errors import Conflict, NotFound, Unprocessable
 from service.listing import Page, paginate
+from service.pipeline import PARIS
 from service.signature_requests.models import SignatureRequest
 from service.storage import BlobStore
 from service.workspaces import HasWorkspace, scoped
@@ -93,10 +94,13 @@ def outstanding(case: Case, payments: list[Event]) -> dict[str, Decimal]:
 
 
 def balance(case: Case, payments: list[Event]) -> dict[str, str]:
+    """Invoiced, paid, and what is left on the invoices: amounts only. It is not the
+    principal still due (payments go to accrued penalties first, C. civ. 1343-1), which
+    only the décompte computes, with the penalties."""
     invoiced = sum((Decimal(inv["amount"]) for inv in case.invoices), Decimal("0"))
     left = sum(outstanding(case, payments).values(), Decimal("0"))
     return {"invoiced": f"{invoiced:.2f}", "paid": f"{invoiced - left:.2f}",
-            "outstanding": f"{left:.2f}"}
+            "left_on_invoices": f"{left:.2f}"}
 
 
 def allocate(case: Case, payments: list[Event], payment: PaymentIn) -> list[dict[str, str]]:
@@ -223,6 +227,12 @@ class CaseFiles:
                           "media_type": body.attachment.media_type,
                           "sha256": self.store.put(data), "bytes": len(data)}
         occurred = as_utc(body.occurred_at) if body.occurred_at else utcnow()
+        # The promise runs from the day it was made (a call logged the next morning counts a
+        # payment made in between).
+        promised_on = occurred.astimezone(PARIS).date()
+        if body.promise is not None and body.promise.date < promised_on:
+            raise Unprocessable("the promised date is before the exchange: a promise to pay "
+                                "is for a later day", code="promise_in_the_past")
         record = body.model_dump(mode="json", exclude_none=True,
                                  exclude={"attachment", "occurred_at", "corrects"})
         record["occurred_at"] = iso_utc(occurred)
@@ -247,7 +257,7 @@ class CaseFiles:
             (event,) = trail.append(session, case, actor, [PendingEvent(event_type, record)])
             if body.promise is not None:
                 session.add(Promise(workspace=case.workspace, case_id=case.id,
-                                    event_hash=event.hash, promised_on=self.today(),
+                                    event_hash=event.hash, promised_on=promised_on,
                                     due_date=body.promise.date,
                                     amount=f"{body.promise.amount:.2f}", status="open"))
             return event

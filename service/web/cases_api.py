@@ -321,3 +321,47 @@ def _created_range(stmt: Any, column: Any) -> Any:
     if before is not None:
         stmt = stmt.where(column < before)
     return stmt
+
+
+# --- the dossier as documents ---------------------------------------------------------------
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@api.operation(bp, "GET", "/v1/cases/<case_id>/history.pdf", tag="cases", role="system",
+               summary="Historique du dossier: parties, claim, documents with their sha256, "
+               "exchanges, signature evidence, the whole chain (sealed PDF/A)",
+               responses={200: "application/pdf", **ERRORS})
+def history_pdf(case_id: str) -> Response:
+    view = _cases().view(case_id, g.caller)
+    return _pdf(_services().dossier.history(view), f"historique-{case_id}.pdf")
+
+
+@api.operation(bp, "GET", "/v1/cases/<case_id>/decompte.pdf", tag="cases", role="system",
+               summary="Décompte: the claim itemised as of today (sealed PDF/A)",
+               responses={200: "application/pdf", **ERRORS})
+def statement_pdf(case_id: str) -> Response:
+    view = _cases().view(case_id, g.caller)
+    return _pdf(_services().dossier.statement(view), f"decompte-{case_id}.pdf")
+
+
+@api.operation(bp, "GET", "/v1/cases/<case_id>/payments/<int:seq>/quittance.pdf", tag="cases",
+               role="system", summary="Quittance of a payment (CPCE R124-6), sealed",
+               responses={200: "application/pdf", **ERRORS})
+def receipt_pdf(case_id: str, seq: int) -> Response:
+    view = _cases().view(case_id, g.caller)
+    return _pdf(_services().dossier.receipt(view, seq), f"quittance-{case_id}-{seq}.pdf")
+
+
+@api.operation(bp, "GET", "/v1/cases/<case_id>/export.zip", tag="cases", role="system",
+               summary="Everything for an injonction de payer: sealed PDFs, signed agreements "
+               "with evidence, history, décompte, manifest.json with sha256s",
+               responses={200: "application/zip", **ERRORS})
+def export_zip(case_id: str) -> Response:
+    view = _cases().view(case_id, g.caller)
+    response = Response(_services().dossier.export(view), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="dossier-{case_id}.zip"'
+    return response

@@ -107,7 +107,7 @@ def test_payments_are_allocated_oldest_first(api: Callable[..., Any],
     detail = api("GET", case["links"]["self"]).get_json()
     # 3120.00 + 845.60 = 3965.60 invoiced; 300.00 + 3200.00 paid; 465.60 left.
     assert detail["balance"] == {"invoiced": "3965.60", "paid": "3500.00",
-                                 "outstanding": "465.60"}
+                                 "left_on_invoices": "465.60"}
     over = api("POST", case["links"]["payments"], json={"date": "2025-09-11",
                                                         "amount": "465.61"})
     assert over.status_code == 422
