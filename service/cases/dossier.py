@@ -216,10 +216,15 @@ class Dossier:
             for part in ev.data["allocation"]:
                 by_number[part["invoice_number"]]["payments"].append(
                     {"date": ev.data["date"], "amount": part["amount"]})
+        # Legal interest runs from the first mise en demeure (C. civ. 1231-6, 1344-1).
+        notices = sorted(ev.data["issued_on"] for ev in view.events
+                         if ev.type == "document.issued" and ev.data["kind"] == "mise_en_demeure"
+                         and ev.data["issued_on"] <= as_of.isoformat())
         request = DocumentRequest.model_validate({
             "kind": "relance", "as_of": as_of.isoformat(), "creditor": blocks["creditor"],
             "debtor": view.case.debtor, "invoices": invoices,
-            "penalties": blocks["penalties"]})
+            "penalties": blocks["penalties"],
+            "prior_notice_date": notices[0] if notices else None})
         return self.pipeline.figures(request, as_of, table)
 
     def statement(self, view: CaseView) -> bytes:

@@ -51,6 +51,14 @@ def new_payment_reference() -> str:
 
 
 @dataclass(frozen=True)
+class Logged:
+    """An event just appended, with its number on the case's chain (1 is case.opened)."""
+
+    event: Event
+    seq: int
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case with what its page and its history show."""
 
@@ -219,7 +227,7 @@ class CaseFiles:
     # --- exchanges and payments -------------------------------------------------------
 
     def add_exchange(self, case_id: str, body: ExchangeIn, actor: str,
-                     caller: HasWorkspace) -> Event:
+                     caller: HasWorkspace) -> Logged:
         attachment = None
         if body.attachment is not None:
             data = base64.b64decode(body.attachment.content_base64)
@@ -255,14 +263,15 @@ class CaseFiles:
                     Promise.case_id == case.id, Promise.event_hash == body.corrects,
                     Promise.status == "open").values(status="withdrawn", closed_at=utcnow()))
             (event,) = trail.append(session, case, actor, [PendingEvent(event_type, record)])
+            logged = Logged(event, case.events_count)
             if body.promise is not None:
                 session.add(Promise(workspace=case.workspace, case_id=case.id,
                                     event_hash=event.hash, promised_on=promised_on,
                                     due_date=body.promise.date,
                                     amount=f"{body.promise.amount:.2f}", status="open"))
-            return event
+            return logged
 
-    def record_payment(self, case_id: str, body: PaymentIn, caller: Caller) -> Event:
+    def record_payment(self, case_id: str, body: PaymentIn, caller: Caller) -> Logged:
         with self.db.session() as session:
             case = trail.lock(session, case_id, caller)
             payments = _payments(session, case)
@@ -270,8 +279,9 @@ class CaseFiles:
             record = {**body.model_dump(mode="json", exclude_none=True), "allocation": parts}
             (event,) = trail.append(session, case, caller.key_id,
                                     [PendingEvent("payment.recorded", record)])
+            logged = Logged(event, case.events_count)
             self._settle_promises(session, case, [*payments, event], caller.key_id)
-            return event
+            return logged
 
     def _settle_promises(self, session: Session, case: Case, payments: list[Event],
                          actor: str) -> None:

@@ -239,9 +239,8 @@ def change_status(case_id: str, body: StatusIn) -> Response:
                "correction is a new exchange whose `corrects` names the event it corrects.",
                responses={201: CaseEventOut, **ERRORS})
 def add_exchange(case_id: str, body: ExchangeIn) -> tuple[Response, int]:
-    event = _cases().add_exchange(case_id, body, g.caller.key_id, g.caller)
-    count = _cases().get(case_id, g.caller).events_count
-    return jsonify(event_json(event, count)), 201
+    logged = _cases().add_exchange(case_id, body, g.caller.key_id, g.caller)
+    return jsonify(event_json(logged.event, logged.seq)), 201
 
 
 @api.operation(bp, "GET", "/v1/cases/<case_id>/files/<sha256>", tag="cases", role="system",
@@ -259,9 +258,8 @@ def get_attachment(case_id: str, sha256: str) -> Response:
                body=PaymentIn, summary="Record a payment received on the case",
                responses={201: CaseEventOut, **ERRORS})
 def add_payment(case_id: str, body: PaymentIn) -> tuple[Response, int]:
-    event = _cases().record_payment(case_id, body, g.caller)
-    count = _cases().get(case_id, g.caller).events_count
-    return jsonify(event_json(event, count)), 201
+    logged = _cases().record_payment(case_id, body, g.caller)
+    return jsonify(event_json(logged.event, logged.seq)), 201
 
 
 # --- listings of documents and signature requests ----------------------------------------
