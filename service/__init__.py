@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         observability,
         sign,
         staff,
+        staff_cases,  # noqa: F401  (adds the case pages to staff.bp)
         templates_api,
         verify,
     )
