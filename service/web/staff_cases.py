@@ -97,7 +97,8 @@ def _case_page(case_id: str, status: int = 200, problems: list[str] | None = Non
                  status_fr=STATUS_FR[view.case.status], timeline=timeline,
                  exchanges=[t for t in timeline if t["type"].startswith("exchange.")],
                  documents=documents, broken=broken,
-                 balance={k: amount(Decimal(v)) for k, v in view.balance().items()}, problems=problems or [], form=form or {},
+                 balance={k: amount(Decimal(v)) for k, v in view.balance().items()},
+                 problems=problems or [], form=form or {},
                  outcomes=OUTCOME_FR, directions=DIRECTION_FR, kinds=EXCHANGE_FR,
                  creditor=view.creditor, debtor=view.case.debtor)
 
