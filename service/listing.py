@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 
 from service.db import as_utc
@@ -60,8 +60,8 @@ def paginate(session: Session, stmt: Select[Any], created_col: Any, id_col: Any,
     """One page of `stmt` (already filtered and scoped), newest first."""
     if cursor:
         moment, row_id = decode_cursor(cursor)
-        stmt = stmt.where(or_(created_col < moment,
-                              and_(created_col == moment, id_col < row_id)))
+        # A row-value comparison: PostgreSQL makes it the bound of the index scan itself.
+        stmt = stmt.where(tuple_(created_col, id_col) < tuple_(moment, row_id))
     rows = list(session.scalars(stmt.order_by(created_col.desc(), id_col.desc())
                                 .limit(limit + 1)))
     more = len(rows) > limit

@@ -8,22 +8,18 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from service import creditors
+from service import creditors, listings
 from service.cases.schema import STATUSES, CaseIn, ExchangeIn, PaymentIn, StatusIn
 from service.cases.service import CaseFiles, case_json, event_json
 from service.creditors.schema import CreditorProfileIn
-from service.db import Document
 from service.documents import document_json
 from service.errors import BadRequest
-from service.listing import paginate, parse_datetime, parse_limit
-from service.signature_requests.models import SignatureRequest
+from service.listing import parse_datetime, parse_limit
 from service.web.api import api
 from service.web.openapi import json_object
 from service.web.schemas import DocumentOut, ErrorOut
 from service.web.sign import SignatureRequestOut, request_json
-from service.workspaces import scoped
 
 bp = Blueprint("cases_api", __name__)
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422)}
@@ -270,21 +266,10 @@ def add_payment(case_id: str, body: PaymentIn) -> tuple[Response, int]:
                responses={200: DocumentList, **ERRORS})
 def list_documents() -> Response:
     args = request.args
-    stmt = scoped(select(Document), Document.workspace, g.caller)
-    kind = _choice("kind", DOCUMENT_KINDS)
-    if kind:
-        stmt = stmt.where(Document.kind == kind)
-    status = _choice("status", ("sealed",))
-    if status:
-        stmt = stmt.where(Document.status == status)
-    stmt = _created_range(stmt, Document.created_at)
-    if args.get("case_id"):
-        stmt = stmt.where(Document.case_id == args["case_id"])
-    if args.get("external_reference"):
-        stmt = stmt.where(Document.external_reference == args["external_reference"])
     with _services().db.session() as session:
-        page = paginate(session, stmt, Document.created_at, Document.id, args.get("cursor"),
-                        parse_limit(args.get("limit")))
+        page = listings.documents(session, g.caller, _filters(
+            kind=_choice("kind", DOCUMENT_KINDS), status=_choice("status", ("sealed",))),
+            args.get("cursor"), parse_limit(args.get("limit")))
         items = [document_json(d) for d in page.items]
     return jsonify({"items": items, "next_cursor": page.next_cursor})
 
@@ -295,30 +280,22 @@ def list_documents() -> Response:
                responses={200: SignatureRequestList, **ERRORS})
 def list_signature_requests() -> Response:
     args = request.args
-    stmt = scoped(select(SignatureRequest), SignatureRequest.workspace, g.caller)
-    status = _choice("status", REQUEST_STATUSES)
-    if status:
-        stmt = stmt.where(SignatureRequest.status == status)
-    if args.get("document_id"):
-        stmt = stmt.where(SignatureRequest.document_id == args["document_id"])
-    if args.get("case_id"):
-        stmt = stmt.where(SignatureRequest.case_id == args["case_id"])
-    stmt = _created_range(stmt, SignatureRequest.created_at)
     with _services().db.session() as session:
-        page = paginate(session, stmt, SignatureRequest.created_at, SignatureRequest.id,
-                        args.get("cursor"), parse_limit(args.get("limit")))
+        page = listings.signature_requests(session, g.caller, _filters(
+            status=_choice("status", REQUEST_STATUSES),
+            document_id=args.get("document_id") or None),
+            args.get("cursor"), parse_limit(args.get("limit")))
         items = [request_json(r) for r in page.items]
     return jsonify({"items": items, "next_cursor": page.next_cursor})
 
 
-def _created_range(stmt: Any, column: Any) -> Any:
-    after = parse_datetime("created_after", request.args.get("created_after"))
-    before = parse_datetime("created_before", request.args.get("created_before"))
-    if after is not None:
-        stmt = stmt.where(column >= after)
-    if before is not None:
-        stmt = stmt.where(column < before)
-    return stmt
+def _filters(**given: str | None) -> listings.Filters:
+    args = request.args
+    return listings.Filters(
+        **given, case_id=args.get("case_id") or None,
+        external_reference=args.get("external_reference") or None,
+        created_after=parse_datetime("created_after", args.get("created_after")),
+        created_before=parse_datetime("created_before", args.get("created_before")))
 
 
 # --- the dossier as documents ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from service.auth import Caller
 from service.domain.references import rf_valid
 from service.errors import NotFound
 from tests.conftest import load_example
+from tests.signature_requests.conftest import wait_for
 from tests.webhook_receiver import Hooks
 
 
@@ -154,9 +155,14 @@ def test_a_broken_promise_shows_and_sends_a_webhook(
         assert [p["status"] for p in shown["promises"]] == ["broken"]  # before the sweep
         assert services.cases.sweep_promises(outbox.webhook) == 1
         assert services.cases.sweep_promises(outbox.webhook) == 0
-    outbox.deliver_due()
-    sent = [h["json"] for h in hooks.received if h["json"]["type"] == "case.promise_broken"
-            and h["json"]["data"]["case_id"] == case["id"]]
+    outbox.deliver_due()  # the outbox thread, woken by the new message, may deliver it first
+
+    def sent_hooks() -> list[dict[str, Any]]:
+        return [h["json"] for h in list(hooks.received)
+                if h["json"]["type"] == "case.promise_broken"
+                and h["json"]["data"]["case_id"] == case["id"]]
+
+    sent = wait_for(sent_hooks, "the case.promise_broken webhook")
     assert len(sent) == 1
     assert sent[0]["data"]["promise"] == {"date": "2026-11-10", "amount": "500.00",
                                           "paid": "200.00",
