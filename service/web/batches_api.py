@@ -14,8 +14,9 @@ from sqlalchemy import select
 from service import audit
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
+from service.cases import links as case_links
 from service.db import Document, iso_utc
-from service.errors import Conflict, NotFound, Unprocessable
+from service.errors import Conflict, NotFound, ServiceError, Unprocessable
 from service.pipeline import today_in_paris
 from service.web.api import api, idempotency_key
 from service.web.errors import summarize, validation_details
@@ -29,15 +30,22 @@ def _services() -> Any:
     return current_app.extensions["amiable"]
 
 
-def _validate_items(documents: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None],
-                                                              dict[int, dict[str, Any]]]:
+def _validate_items(documents: list[dict[str, Any]], session: Any = None,
+                    caller: Any = None) -> tuple[list[dict[str, Any] | None],
+                                                 dict[int, dict[str, Any]]]:
     """Validate each request on its own: a bad item fails alone, the others go ahead."""
     today = today_in_paris()
     requests: list[dict[str, Any] | None] = []
     errors: dict[int, dict[str, Any]] = {}
     for index, raw in enumerate(documents):
         try:
+            if session is not None and isinstance(raw, dict):
+                raw = case_links.fill_request(session, raw, caller)  # creditor_id, case_id
             model = DocumentRequest.model_validate(raw)
+        except ServiceError as exc:
+            errors[index] = {"code": exc.code, "message": exc.message, "details": exc.details}
+            requests.append(None)
+            continue
         except ValidationError as exc:
             details = validation_details(exc)
             errors[index] = {"code": "invalid_request", "message": summarize(details),
@@ -91,7 +99,7 @@ def submit_batch(body: BatchRequest) -> tuple[Response, int, dict[str, str]]:
                                    f"batch ({existing.id})", code="idempotency_conflict")
                 return jsonify(batch_json(session, existing)), 202, {
                     "Location": f"/v1/batches/{existing.id}", "Idempotent-Replayed": "true"}
-        requests, errors = _validate_items(body.documents)
+        requests, errors = _validate_items(body.documents, session, g.caller)
         batch = queue.submit(session, g.caller.key_id, requests, errors,
                              str(body.webhook_url) if body.webhook_url else None, key, body_sha)
         audit.append(session, batch.id, g.caller.key_id, [audit.PendingEvent(

@@ -246,3 +246,13 @@ def test_another_workspace_sees_nothing(app: Any, new_case: Callable[..., Any]) 
     owner = Caller(key_id="key_y", name="y", roles=frozenset({"system"}))
     assert cases.view(case["id"], owner).case.id == case["id"]
     assert json.dumps(cases.listing(owner, external_reference="CRM-0001").items[0].debtor)
+
+
+def test_batch_items_may_name_a_case_or_a_profile(api: Callable[..., Any],
+                                                  new_case: Callable[..., Any]) -> None:
+    case = new_case()
+    body = letter_for(case, "relance")
+    unknown = {**body, "case_id": "case_unknown"}
+    response = api("POST", "/v1/batches", json={"documents": [body, unknown]})
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["failed"] == 1
