@@ -29,6 +29,7 @@ from service.errors import NotFound
 from service.pipeline import Pipeline
 from service.rendering.formatting import amount, date_short
 from service.rendering.html import HtmlTemplates
+from service.signature_requests.evidence import EVENT_LABELS_FR as EVIDENCE_FR
 from service.storage import BlobStore
 from service.web.schemas import Debtor, DocumentRequest
 
@@ -44,6 +45,8 @@ DIRECTION_FR = {"in": "reçu", "out": "émis"}
 OUTCOME_FR = {"promise_to_pay": "promesse de paiement", "dispute": "contestation",
               "refusal": "refus", "callback": "à rappeler", "no_answer": "pas de réponse",
               "information": "information", "other": "autre"}
+REQUEST_STATUS_FR = {"pending": "en attente", "signed": "signée", "locked": "bloquée",
+                     "expired": "expirée", "cancelled": "annulée"}
 METHOD_FR = {"transfer": "virement", "direct_debit": "prélèvement", "card": "carte",
              "cheque": "chèque", "cash": "espèces", "other": "autre moyen"}
 EVENT_FR = {
@@ -74,6 +77,7 @@ class Entry:
     detail: str
     hash: str
     occurred: str  # when it happened (an exchange may be logged later)
+    type: str
 
 
 def describe(ev: Event, seq_of: dict[str, int]) -> str:
@@ -168,8 +172,8 @@ class Dossier:
     def history(self, view: CaseView) -> bytes:
         seq_of = {ev.hash: seq for seq, ev in enumerate(view.events, start=1)}
         timeline = [Entry(seq, paris(ev.at), EVENT_FR.get(ev.type, ev.type),
-                          describe(ev, seq_of), ev.hash, _occurred(ev)) for seq, ev in
-                    enumerate(view.events, start=1)]
+                          describe(ev, seq_of), ev.hash, _occurred(ev), ev.type)
+                    for seq, ev in enumerate(view.events, start=1)]
         documents = [{"id": d.id, "kind": KINDS_FR.get(d.kind, d.kind),
                       "issued": paris(d.created_at), "total": _amount(d.figures["total"]),
                       "as_of": _date(d.figures["as_of"]), "sha256": d.pdf_sha256,
@@ -182,7 +186,7 @@ class Dossier:
             "chain_valid": view.chain_valid,
             "head": view.events[-1].hash if view.events else "",
             "invoices": invoice_lines(view.case.invoices),
-            "exchanges": [e for e in timeline if e.label.startswith(("Échange", "Rectif"))],
+            "exchanges": [e for e in timeline if e.type.startswith("exchange.")],
             "broken": [{"date": p.due_date, "amount": Decimal(p.amount)}
                        for p in view.broken_promises()],
         })
@@ -193,12 +197,15 @@ class Dossier:
             for row in view.signature_requests:
                 events = audit.trail(session, row.id)
                 signed = next((ev for ev in events if ev.type == "document.signed"), None)
-                out.append({"id": row.id, "signer": row.signer_name, "status": row.status,
+                out.append({"id": row.id, "signer": row.signer_name,
+                            "status": REQUEST_STATUS_FR.get(row.status, row.status),
                             "document_id": row.document_id,
                             "signed_at": paris(signed.at) if signed else None,
                             "signed_sha256": row.signed_pdf_sha256,
                             "events": len(events), "chain_valid": audit.verify_chain(events),
-                            "steps": [(paris(ev.at), ev.type) for ev in events]})
+                            "steps": [{"at": paris(ev.at),
+                                       "label": EVIDENCE_FR.get(ev.type, ev.type)}
+                                      for ev in events]})
         return out
 
     def statement_figures(self, view: CaseView, as_of: date) -> Figures:

@@ -76,6 +76,7 @@ def record_document(session: Session, document: Document, issued_on: date, actor
     if document.case_id is None:
         return
     case = trail.lock(session, document.case_id, caller)
+    document.workspace = case.workspace  # an operator's admin may write in any workspace
     trail.append(session, case, actor, [PendingEvent("document.issued", {
         "document_id": document.id, "kind": document.kind, "sha256": document.pdf_sha256,
         "issued_on": issued_on.isoformat(), "total": document.figures.get("total")})])

@@ -33,7 +33,7 @@ from service.listing import Page, paginate
 from service.pipeline import PARIS
 from service.signature_requests.models import SignatureRequest
 from service.storage import BlobStore
-from service.workspaces import HasWorkspace, scoped
+from service.workspaces import HasWorkspace, scoped, visible_to
 
 # Crockford's base32 (no I, L, O, U): read aloud on the phone without confusion.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -334,8 +334,6 @@ class CaseFiles:
 
 
 def _visible(session: Session, case_id: str, caller: HasWorkspace) -> Case:
-    from service.workspaces import visible_to
-
     case = session.get(Case, case_id)
     if case is None or not visible_to(caller, case.workspace):
         raise NotFound(f"no case {case_id}")

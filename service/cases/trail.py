@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service import audit
@@ -38,5 +38,6 @@ def append(session: Session, case: Case, actor: str,
     """Append to the case's chain (the case must be locked in this transaction)."""
     audit.append(session, subject(case.id), actor, events)
     case.events_count += len(events)
-    trail = audit.trail(session, subject(case.id))
-    return trail[-len(events):]
+    newest = session.scalars(select(Event).where(Event.subject == subject(case.id))
+                             .order_by(Event.id.desc()).limit(len(events)))
+    return list(reversed(list(newest)))

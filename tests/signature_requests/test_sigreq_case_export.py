@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -47,7 +49,11 @@ def test_signed_agreement_is_in_the_case_and_its_export(
                      "signature_request.signed"]
     assert detail["chain_valid"]
     signed_pdf = api("GET", f"/v1/signature-requests/{request['id']}/pdf").data
-    history = pdf_text(api("GET", case["links"]["history"]).data)
+    history_pdf = api("GET", case["links"]["history"]).data
+    if os.environ.get("AMIABLE_SCREENSHOTS"):  # to look at the page
+        (Path(os.environ["AMIABLE_SCREENSHOTS"]) / "history-signed.pdf").write_bytes(history_pdf)
+    history = pdf_text(history_pdf)
+    assert "Document signé et scellé" in history
     assert hashlib.sha256(signed_pdf).hexdigest() in " ".join(history.split()).replace(" ", "")
 
     export = api("GET", case["links"]["export"])
