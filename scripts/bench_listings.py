@@ -6,7 +6,8 @@ minutes; the secondary indexes are built once after the fill), then prints p50/p
 of 50 through the service's own listing code (query + JSON of each item):
   documents   one workspace, kind = relance, created in the last 90 days (first page, and
               the 20th page through the cursor), and one case's documents
-  cases       one workspace, status = open; one creditor's cases
+  cases       one workspace, status = open; one creditor's cases; a debtor-name prefix;
+              a search (q) by external reference
 Aim: p95 under 50 ms. BENCH_POSTGRES (postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
 names the server; BENCH_LISTINGS=0 skips the section. The database is dropped afterwards.
 """
@@ -187,11 +188,22 @@ def run() -> list[str]:
             creditor = f"cred_{who.workspace[2:]}_{rng.randrange(CREDITORS_PER_WORKSPACE)}"
             return [case_json(c) for c in cases.listing(who, creditor=creditor).items]
 
+        def debtor_prefix(rng: random.Random) -> object:
+            who = caller(rng)
+            return [case_json(c) for c in cases.listing(
+                who, debtor=f"Débiteur {rng.randrange(1, 10)}").items]
+
+        def search(rng: random.Random) -> object:
+            return [case_json(c) for c in cases.listing(
+                caller(rng), q=f"CRM-{rng.randrange(1, CASES)}").items]
+
         for label, func in (("documents kind+created, page 1", documents(lambda rng: None)),
                             ("documents kind+created, page 20", documents(deep_cursor)),
                             ("documents of one case", one_case),
                             ("cases status=open", open_cases),
-                            ("cases of one creditor", creditor_cases)):
+                            ("cases of one creditor", creditor_cases),
+                            ("cases debtor=<name prefix>", debtor_prefix),
+                            ("cases q=<external reference>", search)):
             p50, p95 = _percentiles(func)
             lines.append(f"  {label:<34} {p50:6.1f} ms  p95 {p95:6.1f} ms")
         db.engine.dispose()

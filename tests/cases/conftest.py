@@ -16,8 +16,7 @@ from tests.conftest import MASTER_KEY, load_example
 from tests.webhook_receiver import Hooks
 
 WEBHOOK_SECRET = "whsec_cases_0123456789"
-# SIRENs whose Luhn key was worked by hand: 552100554 (5+1+5+0+0+2+2+1+5... = 20, see
-# test_creditor_checks), 732829320.
+# A SIREN whose Luhn key was worked by hand (test_creditors.test_siren_luhn_worked_by_hand).
 CREDITOR_SIREN = "552100554"
 
 
