@@ -188,7 +188,8 @@ def create_case(body: CaseIn) -> tuple[Response, int, dict[str, str]]:
 
 @api.operation(bp, "GET", "/v1/cases", tag="cases", role="system",
                summary="Cases, newest first: filters status, debtor (name prefix), creditor "
-               "(profile id), external_reference, q (debtor, reference or id)",
+               "(profile id), external_reference, q (debtor name prefix, external or "
+               "payment reference, or case id)",
                responses={200: CaseList, **ERRORS})
 def list_cases() -> Response:
     args = request.args

@@ -176,11 +176,12 @@ def test_a_broken_promise_shows_and_sends_a_webhook(
 
 def test_listings_paginate_with_an_opaque_cursor(api: Callable[..., Any],
                                                  new_case: Callable[..., Any]) -> None:
-    made = [new_case(external_reference=f"LIST-{i}")["id"] for i in range(5)]
+    debtor = {**load_example("mise-en-demeure-company")["debtor"], "name": "Zéphyr Listes SAS"}
+    made = [new_case(external_reference=f"LIST-{i}", debtor=debtor)["id"] for i in range(5)]
     seen: list[str] = []
     cursor = ""
     while True:
-        page = api("GET", f"/v1/cases?limit=2&q=LIST-&cursor={cursor}").get_json()
+        page = api("GET", f"/v1/cases?limit=2&debtor=zéphyr%20l&cursor={cursor}").get_json()
         seen += [c["id"] for c in page["items"]]
         if not page["next_cursor"]:
             break
@@ -191,8 +192,13 @@ def test_listings_paginate_with_an_opaque_cursor(api: Callable[..., Any],
     assert api("GET", "/v1/cases?limit=0").status_code == 400
     only = api("GET", "/v1/cases?external_reference=LIST-3").get_json()["items"]
     assert [c["id"] for c in only] == [made[3]]
-    by_debtor = api("GET", "/v1/cases?debtor=Menuiserie&limit=200").get_json()["items"]
-    assert set(made) <= {c["id"] for c in by_debtor}
+    third = api("GET", f"/v1/cases/{made[2]}").get_json()
+    for q in ("LIST-2", third["payment_reference"], made[2],
+              " ".join(third["payment_reference"][i:i + 4] for i in range(0, 16, 4))):
+        found = api("GET", "/v1/cases", query_string={"q": q}).get_json()["items"]
+        assert [c["id"] for c in found] == [made[2]], q
+    by_prefix = api("GET", "/v1/cases", query_string={"q": "ZÉPHYR"}).get_json()["items"]
+    assert {c["id"] for c in by_prefix} == set(made)
 
 
 def test_document_and_request_listings(api: Callable[..., Any],

@@ -70,6 +70,11 @@ def upgrade() -> None:
                     ["workspace", "creditor_id", "created_at", "id"])
     op.create_index("ix_cases_ws_debtor", "cases", ["workspace", "debtor_name"])
     op.create_index("ix_cases_ws_external", "cases", ["workspace", "external_reference"])
+    if op.get_bind().dialect.name == "postgresql":
+        # A case-insensitive prefix of the debtor's name (GET /v1/cases?debtor=, q=) as an
+        # index range: text_pattern_ops makes LIKE 'abc%' usable whatever the collation.
+        op.execute("CREATE INDEX ix_cases_ws_debtor_lower ON cases "
+                   "(workspace, lower(debtor_name) text_pattern_ops)")
 
     op.create_table(
         "case_promises",
