@@ -97,6 +97,10 @@ def record_signature_request(session: Session, case_id: str, request_id: str,
                              event_type: str, data: dict[str, Any], actor: str,
                              caller: HasWorkspace | None) -> None:
     case = trail.lock(session, case_id, caller)
-    trail.append(session, case, actor, [PendingEvent(event_type,
-                                                     {"signature_request_id": request_id,
-                                                      **data})])
+    events = [PendingEvent(event_type, {"signature_request_id": request_id, **data})]
+    if event_type == "signature_request.signed" and case.status == "open":
+        # The debtor signed a payment plan: the case is now an agreement to follow.
+        events.append(PendingEvent("case.status_changed", {
+            "from": "open", "to": "agreement", "reason": "échéancier signé par le débiteur"}))
+        case.status = "agreement"
+    trail.append(session, case, actor, events)

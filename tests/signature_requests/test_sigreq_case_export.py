@@ -46,7 +46,8 @@ def test_signed_agreement_is_in_the_case_and_its_export(
     detail = api("GET", case["links"]["self"]).get_json()
     types = [e["type"] for e in detail["timeline"]]
     assert types == ["case.opened", "document.issued", "signature_request.created",
-                     "signature_request.signed"]
+                     "signature_request.signed", "case.status_changed"]
+    assert detail["status"] == "agreement"
     assert detail["chain_valid"]
     signed_pdf = api("GET", f"/v1/signature-requests/{request['id']}/pdf").data
     history_pdf = api("GET", case["links"]["history"]).data
