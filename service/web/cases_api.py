@@ -85,6 +85,11 @@ class SignatureRequestList(BaseModel):
     next_cursor: str | None
 
 
+PAGE = {"cursor": "the next_cursor of the previous page", "limit": "1 to 200 (default 50)"}
+CREATED = {"created_after": "a date or an ISO date-time (UTC when bare), inclusive",
+           "created_before": "a date or an ISO date-time, exclusive"}
+
+
 def _services() -> Any:
     return current_app.extensions["amiable"]
 
@@ -115,6 +120,7 @@ def create_creditor(body: CreditorProfileIn) -> tuple[Response, int, dict[str, s
 
 @api.operation(bp, "GET", "/v1/creditors", tag="creditors", role="legal",
                summary="Creditor profiles, newest first (`q`: part of the name)",
+               query={"q": "part of the name", **PAGE},
                responses={200: CreditorList, **ERRORS})
 def list_creditors() -> Response:
     with _services().db.session() as session:
@@ -190,6 +196,11 @@ def create_case(body: CaseIn) -> tuple[Response, int, dict[str, str]]:
                summary="Cases, newest first: filters status, debtor (name prefix), creditor "
                "(profile id), external_reference, q (debtor name prefix, external or "
                "payment reference, or case id)",
+               query={"status": ", ".join(STATUSES), "debtor": "start of the debtor's name",
+                      "creditor": "a creditor profile id",
+                      "external_reference": "the caller's reference, exactly",
+                      "q": "debtor name prefix, external or payment reference, or case id",
+                      **PAGE},
                responses={200: CaseList, **ERRORS})
 def list_cases() -> Response:
     args = request.args
@@ -264,6 +275,8 @@ def add_payment(case_id: str, body: PaymentIn) -> tuple[Response, int]:
 @api.operation(bp, "GET", "/v1/documents", tag="documents", role="system",
                summary="Documents, newest first: filters kind, status, created_after, "
                "created_before, case_id, external_reference; cursor pagination",
+               query={"kind": ", ".join(DOCUMENT_KINDS), "status": "sealed", **CREATED,
+                      "case_id": "a case id", "external_reference": "exactly", **PAGE},
                responses={200: DocumentList, **ERRORS})
 def list_documents() -> Response:
     args = request.args
@@ -278,6 +291,8 @@ def list_documents() -> Response:
 @api.operation(bp, "GET", "/v1/signature-requests", tag="signature requests", role="system",
                summary="Signature requests, newest first: filters status, document_id, "
                "case_id, created_after, created_before; cursor pagination",
+               query={"status": ", ".join(REQUEST_STATUSES), "document_id": "a document id",
+                      "case_id": "a case id", **CREATED, **PAGE},
                responses={200: SignatureRequestList, **ERRORS})
 def list_signature_requests() -> Response:
     args = request.args

@@ -32,6 +32,7 @@ class Operation:
     responses: dict[int, ResponseSpec]
     description: str = ""
     security: bool = False
+    query: dict[str, str] = field(default_factory=dict)  # query parameter -> description
 
 
 # What an operation answers with one status: a JSON model, one media type (a file or text),
@@ -65,13 +66,14 @@ class ApiDescription:
                   body: type[BaseModel] | None = None, body_media_type: str | None = None,
                   description: str = "", security: bool = False,
                   prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                  query: dict[str, str] | None = None,
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a view on `bp` and describe it. The view receives `body=` (a validated
         model) when `body` is given, after `prepare` (if any) completed the raw JSON; the
         caller is in `flask.g.caller`. `security` marks a view that checks the key itself
         (e.g. only on some ports)."""
         op = Operation(method, path, summary, tag, role, body, body_media_type, responses,
-                       description, security)
+                       description, security, dict(query or {}))
         self.operations.append(op)
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,9 +110,13 @@ class ApiDescription:
             if op.description:
                 entry["description"] = op.description
             params = re.findall(r"{(\w+)}", oas_path)
-            if params:
-                entry["parameters"] = [{"name": p, "in": "path", "required": True,
-                                        "schema": {"type": "string"}} for p in params]
+            parameters = [{"name": p, "in": "path", "required": True,
+                           "schema": {"type": "string"}} for p in params]
+            parameters += [{"name": name, "in": "query", "required": False,
+                            "description": text, "schema": {"type": "string"}}
+                           for name, text in op.query.items()]
+            if parameters:
+                entry["parameters"] = parameters
             if op.role or op.security:
                 entry["security"] = [{"bearer": []}]
             if op.role:

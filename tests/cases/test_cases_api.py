@@ -262,3 +262,21 @@ def test_batch_items_may_name_a_case_or_a_profile(api: Callable[..., Any],
     response = api("POST", "/v1/batches", json={"documents": [body, unknown]})
     assert response.status_code == 202, response.get_json()
     assert response.get_json()["failed"] == 1
+
+
+def test_roles_and_the_published_description(app: Any, client: Any) -> None:
+    from service.auth import create_key
+
+    with app.extensions["amiable"].db.session() as session:
+        _, legal_key = create_key(session, "legal-only", ["legal"])
+    legal = {"Authorization": f"Bearer {legal_key}"}
+    assert client.get("/v1/cases", headers=legal).status_code == 403
+    assert client.get("/v1/documents", headers=legal).status_code == 403
+    assert client.get("/v1/cases").status_code == 401
+    spec = client.get("/openapi.json").get_json()
+    listing = spec["paths"]["/v1/cases"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {
+        "status", "debtor", "creditor", "external_reference", "q", "cursor", "limit"}
+    assert "Role required: `system`" in listing["description"]
+    assert "post" in spec["paths"]["/v1/cases/{case_id}/exchanges"]
+    assert "get" in spec["paths"]["/v1/documents"]
