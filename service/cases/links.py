@@ -22,6 +22,16 @@ from service.errors import NotFound, Unprocessable
 from service.workspaces import HasWorkspace, visible_to
 
 LETTER_KINDS = ("relance", "mise_en_demeure")
+# A settled or closed claim is not owed: no letter may claim it (a document would say what is
+# not due).
+NO_DOCUMENTS = ("settled", "closed")
+
+
+def _refuse_if_over(case: Case) -> None:
+    if case.status in NO_DOCUMENTS:
+        raise Unprocessable(f"case {case.id} is {case.status}: nothing is claimed on it any more",
+                            code="case_closed",
+                            details=[{"field": "case_id", "message": f"the case is {case.status}"}])
 
 
 def fill_request(session: Session, raw: dict[str, Any], caller: HasWorkspace) -> dict[str, Any]:
@@ -36,6 +46,7 @@ def fill_request(session: Session, raw: dict[str, Any], caller: HasWorkspace) ->
         if case is None or not visible_to(caller, case.workspace):
             raise NotFound(f"no case {case_id}", details=[{"field": "case_id",
                                                            "message": "unknown case"}])
+        _refuse_if_over(case)
         if creditor_id is not None and creditor_id != case.creditor_id:
             raise Unprocessable(f"case {case_id} is the claim of creditor {case.creditor_id}, "
                                 f"not {creditor_id}", code="creditor_mismatch")
@@ -76,6 +87,7 @@ def record_document(session: Session, document: Document, issued_on: date, actor
     if document.case_id is None:
         return
     case = trail.lock(session, document.case_id, caller)
+    _refuse_if_over(case)  # settled while the document was being rendered
     document.workspace = case.workspace  # an operator's admin may write in any workspace
     trail.append(session, case, actor, [PendingEvent("document.issued", {
         "document_id": document.id, "kind": document.kind, "sha256": document.pdf_sha256,

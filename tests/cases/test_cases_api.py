@@ -120,6 +120,9 @@ def test_status_transitions(api: Callable[..., Any], new_case: Callable[..., Any
     url = f"{case['links']['self']}/status"
     assert api("POST", url, json={"status": "agreement"}).get_json()["status"] == "agreement"
     assert api("POST", url, json={"status": "settled"}).status_code == 200
+    letter = api("POST", "/v1/documents", json=letter_for(case, "relance"))
+    assert letter.status_code == 422
+    assert letter.get_json()["error"]["code"] == "case_closed"
     refused = api("POST", url, json={"status": "open"})
     assert refused.status_code == 409
     assert "closed" in refused.get_json()["error"]["message"]
