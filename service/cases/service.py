@@ -236,6 +236,9 @@ class CaseFiles:
                           "media_type": body.attachment.media_type,
                           "sha256": self.store.put(data), "bytes": len(data)}
         occurred = as_utc(body.occurred_at) if body.occurred_at else utcnow()
+        if occurred > utcnow():
+            raise Unprocessable("occurred_at is in the future: log an exchange once it has "
+                                "happened", code="future_exchange")
         # The promise runs from the day it was made (a call logged the next morning counts a
         # payment made in between).
         promised_on = occurred.astimezone(PARIS).date()
@@ -273,6 +276,9 @@ class CaseFiles:
             return logged
 
     def record_payment(self, case_id: str, body: PaymentIn, caller: Caller) -> Logged:
+        if body.date > self.today():
+            raise Unprocessable(f"the payment is dated {body.date}, after today: record a "
+                                "payment once it is received", code="future_payment")
         with self.db.session() as session:
             case = trail.lock(session, case_id, caller)
             payments = _payments(session, case)

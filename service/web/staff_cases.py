@@ -130,7 +130,8 @@ def log_exchange(case_id: str) -> Response:
 
 
 def _french(code: str) -> str:
-    return {"promise_in_the_past": "La date promise est antérieure à l’échange."}.get(
+    return {"promise_in_the_past": "La date promise est antérieure à l’échange.",
+            "future_exchange": "La date de l’échange est dans le futur."}.get(
         code, "L’échange n’a pas pu être enregistré.")
 
 
