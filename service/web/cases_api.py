@@ -14,7 +14,7 @@ from service.cases.schema import STATUSES, CaseIn, ExchangeIn, PaymentIn, Status
 from service.cases.service import CaseFiles, case_json, event_json
 from service.creditors.schema import CreditorProfileIn
 from service.documents import document_json
-from service.errors import BadRequest
+from service.errors import BadRequest, NotFound, ServiceError
 from service.listing import parse_datetime, parse_limit
 from service.web.api import api
 from service.web.openapi import json_object
@@ -26,6 +26,11 @@ ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 4
 DOCUMENT_KINDS = ("relance", "mise_en_demeure", "echeancier")
 REQUEST_STATUSES = ("pending", "signed", "locked", "expired", "cancelled")
 MAX_LOGO_BODY = 512 * 1024
+
+
+class TooLarge(ServiceError):
+    status = 413
+    code = "too_large"
 
 
 class Open(BaseModel):
@@ -157,7 +162,7 @@ def patch_creditor(creditor_id: str) -> Response:
                "at most", responses={200: CreditorOut, **ERRORS})
 def put_logo(creditor_id: str) -> Response:
     if request.content_length is not None and request.content_length > MAX_LOGO_BODY:
-        raise BadRequest("the logo is too large (256 KiB at most)", code="logo_too_large")
+        raise TooLarge("the logo is too large (256 KiB at most)", code="logo_too_large")
     data = request.get_data(cache=False)
     with _services().db.session() as session:
         row = creditors.set_logo(session, _services().store, creditor_id, data,
@@ -171,8 +176,6 @@ def get_logo(creditor_id: str) -> Response:
     with _services().db.session() as session:
         row = creditors.get(session, creditor_id, g.caller)
         if row.logo_sha256 is None:
-            from service.errors import NotFound
-
             raise NotFound(f"creditor {creditor_id} has no logo")
         sha, media_type = row.logo_sha256, row.logo_media_type
     response = Response(_services().store.get(sha), mimetype=media_type)

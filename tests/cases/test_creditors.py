@@ -118,6 +118,8 @@ def test_logo_api(api: Callable[..., Any], creditor: dict[str, Any]) -> None:
                   content_type="image/svg+xml")
     assert refused.status_code == 422
     assert "logo refusé" in refused.get_json()["error"]["message"]
+    huge = api("PUT", url, data=b"\x89PNG" + b"\x00" * 600_000, content_type="image/png")
+    assert huge.status_code == 413
 
 
 def test_legal_or_admin_role(app: Any, client: Any) -> None:
