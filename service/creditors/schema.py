@@ -10,11 +10,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, HttpUrl, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from service.creditors.checks import bic_matches_iban, normal_bic, normal_iban, siren_ok
 from service.web.fields import Money, Rate, Text
-from service.web.schemas import Address, Creditor, Email, Mediator, Signatory, Strict
+from service.web.schemas import (
+    Address,
+    Creditor,
+    Email,
+    Mediator,
+    Phone,
+    Signatory,
+    Strict,
+    Website,
+)
 
 
 def _siren(value: str) -> str:
@@ -29,7 +38,6 @@ def _siren(value: str) -> str:
 CheckedSiren = Annotated[str, AfterValidator(_siren)]
 CheckedIban = Annotated[str, AfterValidator(normal_iban)]
 CheckedBic = Annotated[str, AfterValidator(normal_bic)]
-Phone = Annotated[str, Field(pattern=r"^\+?[0-9 .()-]{6,20}$")]
 
 
 class AgencyMandate(Strict):
@@ -56,7 +64,7 @@ class CreditorProfileIn(Strict):
     contractual_rate: Rate | None = Field(None, description="late rate of the CGV, % a year")
     indemnity: bool = Field(True, description="claim the 40 € indemnity (L441-10 II)")
     mediator: Mediator | None = None
-    website: HttpUrl | None = None
+    website: Website | None = None
     sepa_ics: Annotated[str, Field(pattern=r"^[A-Z]{2}\d{2}[A-Z0-9]{3}[A-Z0-9]{1,28}$")] | None \
         = None
     collection_agency: AgencyMandate | None = Field(

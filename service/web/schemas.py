@@ -34,6 +34,11 @@ def _iban(value: str) -> str:
 Email = Annotated[str, AfterValidator(_email)]
 Iban = Annotated[str, AfterValidator(_iban)]
 Siren = Annotated[str, Field(pattern=r"^\d{9}$", description="9 digits")]
+# As in the "letters" branch's service/requests.py (keep theirs when both meet).
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9][0-9 .()-]{5,24}$",
+                             description="a telephone number, e.g. +33 1 23 45 67 89")]
+Website = Annotated[str, Field(pattern=r"^https?://[^\s<>\"]{3,200}$", max_length=210,
+                               description="printed as text, never fetched")]
 
 
 class Strict(BaseModel):
@@ -57,7 +62,7 @@ class Mediator(Strict):
     """The consumer mediator the creditor adheres to (C. consom. L612-1, L616-1)."""
 
     name: Text
-    website: HttpUrl
+    website: Website
 
 
 class Agency(Strict):
@@ -71,7 +76,7 @@ class Agency(Strict):
     share_capital: Money | None = None
     address: Address
     email: Email | None = None
-    phone: Annotated[str, Field(pattern=r"^\+?[0-9 .()-]{6,20}$")] | None = None
+    phone: Phone | None = None
     iban: Iban | None = Field(None, description="the agency's account the debtor pays into")
     bic: Annotated[str, Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")] | None = None
     first_letter: FirstLetter | None = None
@@ -98,7 +103,7 @@ class Creditor(Strict):
     share_capital: Money | None = None
     rcs_city: Text | None = None
     signatory: Signatory | None = None
-    phone: Annotated[str, Field(pattern=r"^\+?[0-9 .()-]{6,20}$")] | None = None
+    phone: Phone | None = None
     mediator: Mediator | None = None
 
 

@@ -143,10 +143,13 @@ def test_a_broken_promise_shows_and_sends_a_webhook(
         api("POST", kept_case["links"]["exchanges"], json={
             "type": "note", "summary": "Promesse par courriel", "outcome": "promise_to_pay",
             "promise": {"date": "2026-11-10", "amount": "100"}})
-        api("POST", kept_case["links"]["payments"], json={"date": "2026-11-09",
-                                                          "amount": "100"})
+    with time_machine.travel(date(2026, 11, 9), tick=False):
+        kept_paid = api("POST", kept_case["links"]["payments"], json={"date": "2026-11-09",
+                                                                      "amount": "100"})
         # A part payment: the promise is not kept.
-        api("POST", case["links"]["payments"], json={"date": "2026-11-05", "amount": "200"})
+        part = api("POST", case["links"]["payments"], json={"date": "2026-11-05",
+                                                            "amount": "200"})
+        assert kept_paid.status_code == part.status_code == 201
     services = app.extensions["amiable"]
     from service.signature_requests import signatures
 
