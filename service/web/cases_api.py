@@ -230,7 +230,9 @@ def get_case(case_id: str) -> Response:
         "documents": [document_json(d) for d in view.documents],
         "signature_requests": [request_json(r) for r in view.signature_requests],
         "exchanges": [event_json(ev, seq_of[ev.hash]) for ev in view.exchanges],
-        "payments": [event_json(ev, seq_of[ev.hash]) for ev in view.payments],
+        "payments": [{**event_json(ev, seq_of[ev.hash]), "links": {
+            "quittance": f"/v1/cases/{case_id}/payments/{seq_of[ev.hash]}/quittance.pdf"}}
+            for ev in view.payments],
         "promises": [{"date": p.due_date.isoformat(), "amount": p.amount,
                       "status": "broken" if p.id in broken else p.status,
                       "exchange_hash": p.event_hash} for p in view.promises],

@@ -112,7 +112,8 @@ def test_statement_and_receipt(api: Callable[..., Any], app: Any,
     (report,) = validate_pdf(statement.data, roots(app))
     assert report.ok
     seq = busy_case["paid"]["seq"]
-    receipt = api("GET", f"{case_url}/payments/{seq}/quittance.pdf")
+    (payment,) = api("GET", case_url).get_json()["payments"]
+    receipt = api("GET", payment["links"]["quittance"])
     assert receipt.status_code == 200
     text = words(pdf_text(receipt.data))
     assert (f"Quittance n° {busy_case['id']}-{seq}") in text
