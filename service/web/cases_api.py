@@ -4,7 +4,7 @@ service.cases and back; every lookup is scoped to the caller's workspace there."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,12 +20,44 @@ from service.web.api import api
 from service.web.openapi import json_object
 from service.web.schemas import DocumentOut, ErrorOut
 from service.web.sign import SignatureRequestOut, request_json
+from service.web.webhooks import _VERIFY as SIGNED_WEBHOOKS
 
 bp = Blueprint("cases_api", __name__)
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 413, 422)}
 DOCUMENT_KINDS = ("relance", "mise_en_demeure", "echeancier")
 REQUEST_STATUSES = ("pending", "signed", "locked", "expired", "cancelled")
 MAX_LOGO_BODY = 512 * 1024
+
+
+class BrokenPromise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: str = Field(description="the day the debtor promised to pay by")
+    amount: str
+    paid: str = Field(description="what was paid from the promise through its date")
+    exchange_hash: str = Field(pattern=r"^[0-9a-f]{64}$",
+                               description="the exchange of the case that recorded it")
+
+
+class PromiseBrokenData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_id: str
+    payment_reference: str
+    external_reference: str | None
+    promise: BrokenPromise
+
+
+class PromiseBrokenEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^evt_[0-9a-f]{24}$")
+    type: Literal["case.promise_broken"]
+    created_at: str
+    data: PromiseBrokenData
+
+
+api.webhook("case.promise_broken", PromiseBrokenEvent,
+            summary="A promise to pay passed its date without the payment",
+            description="Sent to `AMIABLE_WEBHOOK_URL` the day after the promised date.\n\n"
+            + SIGNED_WEBHOOKS)
 
 
 class TooLarge(ServiceError):
@@ -171,7 +203,7 @@ def put_logo(creditor_id: str) -> Response:
 
 
 @api.operation(bp, "GET", "/v1/creditors/<creditor_id>/logo", tag="creditors", role="legal",
-               summary="The logo", responses={200: "image/png", **ERRORS})
+               summary="The logo", responses={200: ("image/png", "image/svg+xml"), **ERRORS})
 def get_logo(creditor_id: str) -> Response:
     with _services().db.session() as session:
         row = creditors.get(session, creditor_id, g.caller)

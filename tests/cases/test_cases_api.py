@@ -170,6 +170,9 @@ def test_a_broken_promise_shows_and_sends_a_webhook(
 
     sent = wait_for(sent_hooks, "the case.promise_broken webhook")
     assert len(sent) == 1
+    from service.web.cases_api import PromiseBrokenEvent
+
+    PromiseBrokenEvent.model_validate(sent[0])  # the payload is what /openapi.json says
     assert sent[0]["data"]["promise"] == {"date": "2026-11-10", "amount": "500.00",
                                           "paid": "200.00",
                                           "exchange_hash": made.get_json()["hash"]}

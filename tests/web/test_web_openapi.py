@@ -67,7 +67,8 @@ def test_the_description_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
 def test_webhooks_are_described_with_their_signature(spec: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
     assert set(spec["webhooks"]) == {"signature_request.signed", "signature_request.locked",
-                                     "signature_request.expired", "batch.done"}
+                                     "signature_request.expired", "batch.done",
+                                     "case.promise_broken"}
     for name, item in spec["webhooks"].items():
         post = item["post"]
         headers = {p["name"]: p for p in post["parameters"]}
