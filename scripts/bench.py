@@ -13,6 +13,8 @@ Prints, in one run on this machine:
   batches  documents per second for batches of 1,000 and 10,000 relances through the embedded
            worker pool, over twice the floor's rate (two cores), and the peak memory (RSS) of
            each worker process.
+  listings on PostgreSQL (scripts/bench_listings.py, optional): p50/p95 of filtered pages
+           of documents and cases over 1,000,000 documents and 100,000 cases.
 Figures are medians; compare ratios measured in the same run, not across machines.
 BENCH_RUNS (20) and BENCH_BATCHES ("1000,10000") make the run shorter or longer.
 """
@@ -307,6 +309,10 @@ def main() -> None:
     for name, mb in sorted(memory.items()):
         print(f"  peak RSS {name:<24} {mb:6.0f} MB" + ("   (aim <= 250 MB)"
                                                       if name.startswith("batch") else ""))
+    # Optional: skipped, and said so, when no PostgreSQL server answers.
+    import bench_listings
+
+    print("\n".join(bench_listings.run()))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         admin_api,
         api,
         batches_api,
+        cases_api,
         converters,
         docs,
         errors,
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         observability,
         sign,
         staff,
+        staff_cases,  # noqa: F401  (adds the case pages to staff.bp)
         templates_api,
         verify,
     )
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(verify.bp)
     app.register_blueprint(batches_api.bp)
+    app.register_blueprint(cases_api.bp)
     observability.register(app)
     app.register_blueprint(admin_api.bp)
     errors.register(app)

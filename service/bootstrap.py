@@ -16,10 +16,12 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from service import catalog, destinations, hardening
+from service.cases.dossier import Dossier
+from service.cases.service import CaseFiles
 from service.config import Settings
 from service.db import Database, migrate
 from service.documents import DocumentService
-from service.pipeline import Pipeline
+from service.pipeline import Pipeline, today_in_paris
 from service.storage import BlobStore, FolderBlobStore, S3BlobStore
 from signing import Sealer, build_sealer, ensure_development_seal
 
@@ -38,6 +40,8 @@ class Services:
     sealer: Sealer
     pipeline: Pipeline
     documents: DocumentService
+    cases: CaseFiles
+    dossier: Dossier
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -158,4 +162,6 @@ def build(settings: Settings) -> Services:
                                               settings.keys_dir))
     documents = DocumentService(db, store, pipeline, settings.public_url,
                                 settings.clock)
-    return Services(settings, db, store, sealer, pipeline, documents)
+    cases = CaseFiles(db, store, lambda: today_in_paris(settings.clock))
+    dossier = Dossier(db, store, pipeline)
+    return Services(settings, db, store, sealer, pipeline, documents, cases, dossier)

@@ -107,6 +107,11 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("workspace", "idempotency_key", name="uq_documents_idempotency"),
+        # The listings (GET /v1/documents): newest first by (created_at, id), per filter.
+        Index("ix_documents_ws_created", "workspace", "created_at", "id"),
+        Index("ix_documents_ws_kind_created", "workspace", "kind", "created_at", "id"),
+        Index("ix_documents_ws_case_created", "workspace", "case_id", "created_at", "id"),
+        Index("ix_documents_ws_external", "workspace", "external_reference"),
     )
     workspace: Mapped[str] = workspace_column()
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -126,6 +131,9 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The filled Word file, kept when the template is a .docx (GET /v1/documents/{id}/docx).
     docx_sha256: Mapped[str | None] = mapped_column(String(64))
+    workspace: Mapped[str] = mapped_column(String(64), index=True, server_default="default")
+    case_id: Mapped[str | None] = mapped_column(String(40))
+    external_reference: Mapped[str | None] = mapped_column(String(100))
 
 
 class Event(Base):

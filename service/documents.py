@@ -20,6 +20,7 @@ from ulid import ULID
 from service import audit, catalog, metrics, rates
 from service.audit import PendingEvent
 from service.auth import Caller
+from service.cases import links as case_links
 from service.clock import PARIS, Clock, system_clock, today_in_paris
 from service.db import Database, Document, iso_utc
 from service.errors import Conflict, NotFound, Unprocessable
@@ -115,10 +116,14 @@ class DocumentService:
             request_sha256=request_sha, figures=figures_json, template_name=template.name,
             template_version=template.version, template_sha256=template.sha256,
             pdf_sha256=sealed_sha, seal_revision_sha256=seal_revision, seal=seal,
-            api_key_id=caller.key_id, workspace=caller.workspace,
-            idempotency_key=idempotency_key, docx_sha256=docx_sha)
+            api_key_id=caller.key_id,
+            idempotency_key=idempotency_key, docx_sha256=docx_sha, workspace=caller.workspace,
+            case_id=request.case_id, external_reference=request.external_reference)
         try:
             with metrics.stage("store"), self.db.session() as session:
+                # First: the case's row lock, before anything reads its chain.
+                case_links.record_document(session, document, meta.issued_on, caller.key_id,
+                                           caller)
                 session.add(document)
                 session.flush()
                 audit.append(session, doc_id, caller.key_id, [
@@ -179,6 +184,8 @@ def document_json(document: Document, prefix: str = "/v1") -> dict[str, Any]:
         "figures": document.figures,
         "sha256": document.pdf_sha256,
         "seal": document.seal,
+        "case_id": document.case_id,
+        "external_reference": document.external_reference,
         "links": {"self": base, "pdf": f"{base}/pdf", "events": f"{base}/events"},
     }
 

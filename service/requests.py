@@ -77,6 +77,28 @@ class Mediator(Strict):
     website: Website
 
 
+class FirstLetter(Strict):
+    reference: Annotated[str, Field(min_length=1, max_length=40)]
+    date: IsoDate
+
+
+class Agency(Strict):
+    """A collection agency sending the letter for the creditor (CPCE R124-4): its identity,
+    and the reference and date of its first letter to the debtor on this claim."""
+
+    name: Text
+    legal_form: Text | None = None
+    siren: Siren | None = None
+    rcs_city: Text | None = None
+    share_capital: Money | None = None
+    address: Address
+    email: Email | None = None
+    phone: Phone | None = None
+    iban: Iban | None = Field(None, description="the agency's account the debtor pays into")
+    bic: Annotated[str, Field(pattern=r"^[A-Z0-9]{8}([A-Z0-9]{3})?$")] | None = None
+    first_letter: FirstLetter | None = None
+
+
 class Representative(Strict):
     """The person a company debtor's letter is for (its manager, its accountant...)."""
 
@@ -186,6 +208,18 @@ class DocumentRequest(Strict):
     reference: Reference | None = Field(
         None, description="the payment reference the debtor quotes (stable across a "
         "claim's letters); the document id when omitted")
+    # Filled from the stored profile and case before validation (service.cases.links);
+    # the document keeps the filled copy, so a later profile change never alters it.
+    creditor_id: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="a creditor profile (GET /v1/creditors): fills `creditor` (and "
+        "`agency` for a collection agency) when they are not given")
+    case_id: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="the case (dossier) this document belongs to: its payment reference "
+        "fills `reference`, and its creditor, debtor and invoices fill those not given")
+    external_reference: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="the caller's own reference, to find the document again")
+    agency: Agency | None = Field(None, description="set when a collection agency writes "
+                                  "for the creditor (CPCE R124-4)")
 
     @model_validator(mode="after")
     def _plan_for_echeancier(self) -> DocumentRequest:

@@ -49,7 +49,8 @@ def _build(app: Flask) -> SignatureService:
     service = SignatureService(
         services.db, services.store, services.sealer, ca, mailer, outbox,
         EvidenceRenderer(services.pipeline.pdf), settings.public_url, roots)
-    Dispatcher(outbox, [service.sweep_expired],
+    Dispatcher(outbox, [service.sweep_expired,
+                        lambda: services.cases.sweep_promises(outbox.webhook)],
                poll_seconds=app.config.get("AMIABLE_OUTBOX_POLL_SECONDS", 5.0)).start()
     return service
 

@@ -20,6 +20,8 @@ class SignatureRequest(Base):
         Index("uq_signature_requests_pending", "document_id", unique=True,
               sqlite_where=text("status = 'pending'"),
               postgresql_where=text("status = 'pending'")),
+        Index("ix_signature_requests_ws_created", "workspace", "created_at", "id"),
+        Index("ix_signature_requests_ws_case", "workspace", "case_id", "created_at", "id"),
     )
     workspace: Mapped[str] = workspace_column()  # the document's
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -41,6 +43,7 @@ class SignatureRequest(Base):
     signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     # the revision the organisation's final seal signed: a B-LTA copy grows after it
     signed_revision_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    case_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class OutboxMessage(Base):

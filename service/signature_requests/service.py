@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from service import audit
 from service.audit import PendingEvent
 from service.auth import Caller
+from service.cases import links as case_links
 from service.db import Database, Document, as_utc, iso_utc, utcnow
 from service.errors import Conflict, NotFound, ServiceError, Unprocessable
 from service.mail import Mail, Mailer, MailError
@@ -145,7 +146,8 @@ class SignatureService:
     # --- API --------------------------------------------------------------------------
 
     def create(self, document_id: str, name: str, email: str, expires_in_days: int,
-               send_email: bool, caller: Caller) -> tuple[SignatureRequest, str]:
+               send_email: bool, caller: Caller,
+               case_id: str | None = None) -> tuple[SignatureRequest, str]:
         if send_email:
             self._require_mailer()
         with self.db.session() as session:
@@ -169,11 +171,17 @@ class SignatureService:
             workspace=document.workspace,
             signer_name=name, signer_email=email, token_sha256=token_sha256(token),
             api_key_id=caller.key_id, created_at=now,
+            case_id=case_links.case_of_signature(document, case_id),
             expires_at=now + timedelta(days=expires_in_days), page_sha256s=page_shas,
             codes_sent=0, code_failures=0)
         url = self.link(token)
         try:
             with self.db.session() as session:
+                if row.case_id is not None:  # first: the case's row lock
+                    case_links.record_signature_request(
+                        session, row.case_id, row.id, "signature_request.created",
+                        {"document_id": document_id, "signer": {"name": name}},
+                        caller.key_id, caller)
                 self._ensure_none_pending(session, document_id)
                 session.add(row)
                 session.flush()  # the partial unique index settles a race between two calls
@@ -483,6 +491,10 @@ class SignatureService:
     def _record_signature(self, row: SignatureRequest, document: Document, signed_sha: str,
                           report: dict[str, Any], visit: Visit) -> SignatureRequest:
         with self.db.session() as session:
+            if row.case_id is not None:  # first: the case's row lock
+                case_links.record_signature_request(
+                    session, row.case_id, row.id, "signature_request.signed",
+                    {"signed_sha256": signed_sha, "document_id": document.id}, "debtor", None)
             current = self._for_update(session, row.id)
             if current.status != PENDING:  # cancelled while we were signing
                 raise SigningRefused(410, "Cette demande de signature a été annulée.",

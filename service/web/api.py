@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import rates as rate_store
+from service.cases import links as case_links
 from service.clock import today_in_paris
 from service.documents import document_json
 from service.domain.rates import Semester, SemesterRates
@@ -67,10 +68,19 @@ def idempotency_key() -> str | None:
     return key
 
 
+def fill_from_profiles(raw: dict[str, Any]) -> dict[str, Any]:
+    """`creditor_id` and `case_id` complete the request from the stored profile and case."""
+    with _services().db.session() as session:
+        return case_links.fill_request(session, raw, g.caller)
+
+
 @api.operation(bp, "POST", "/v1/documents", tag="documents", role="system", body=DocumentRequest,
                summary="Make a relance, mise en demeure or échéancier: figures, PDF, seal",
                description="Send `Idempotency-Key` to make retries safe: the same key and body "
-               "return the same document; the same key with another body is a 409.",
+               "return the same document; the same key with another body is a 409. "
+               "`creditor_id` and `case_id` fill the blocks they name from the stored "
+               "creditor profile and case; the document keeps its own copy.",
+               prepare=fill_from_profiles,
                responses={201: DocumentOut, **_errors(400, 401, 403, 409, 413, 422)})
 def create_document(body: DocumentRequest) -> tuple[Response, int, dict[str, str]]:
     key = idempotency_key()

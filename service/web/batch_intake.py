@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -76,9 +76,17 @@ class Intake:
     sha256: str = ""
 
 
-def _validated(raw: Any, today: date) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _validated(raw: Any, today: date,
+               prepare: Prepare | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     try:
+        if prepare is not None and isinstance(raw, dict):
+            raw = prepare(raw)  # e.g. the blocks a creditor_id or case_id names
         model = DocumentRequest.model_validate(raw)
+    except ServiceError as exc:  # an unknown case, a closed one...: this item fails alone
+        return None, {"code": exc.code, "message": exc.message, "details": exc.details}
     except ValidationError as exc:
         details = validation_details(exc)
         return None, {"code": "invalid_request", "message": summarize(details),
@@ -113,7 +121,8 @@ class _Chunks:
             self._trailing_digits = len(data) - len(data.rstrip(_DIGITS))
 
 
-def read_batch(stream: IO[bytes], *, max_items: int, today: date) -> Intake:
+def read_batch(stream: IO[bytes], *, max_items: int, today: date,
+               prepare: Prepare | None = None) -> Intake:
     """Parse `{"documents": [...], "webhook_url": ...}` from `stream`, item by item.
 
     The parser's events go through `_Envelope.watch` (the shape of the body, the limits)
@@ -126,7 +135,7 @@ def read_batch(stream: IO[bytes], *, max_items: int, today: date) -> Intake:
     try:
         for raw in ijson.items(envelope.watch(events), "documents.item"):
             digest.update(canonical_json(raw).encode() + b"\n")
-            request, error = _validated(raw, today)
+            request, error = _validated(raw, today, prepare)
             if error is not None:
                 intake.errors[len(intake.requests)] = error
             intake.requests.append(request)

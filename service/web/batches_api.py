@@ -14,6 +14,7 @@ from service import audit, destinations
 from service.batches import queue
 from service.batches.models import Batch, BatchItem
 from service.batches.notify import notify_done
+from service.cases import links as case_links
 from service.db import Document, iso_utc
 from service.errors import BadRequest, Conflict, NotFound, Unprocessable
 from service.pipeline import today_in_paris
@@ -86,8 +87,10 @@ def submit_batch() -> tuple[Response, int, dict[str, str]]:
     if request.mimetype != "application/json":
         raise BadRequest("send the body as JSON with Content-Type: application/json")
     # Read as it arrives, one item at a time (see batch_intake): never the whole body.
-    intake = read_batch(request.stream, max_items=services.settings.batch_max_items,
-                        today=today_in_paris(services.settings.clock))
+    with services.db.session() as lookup:  # creditor_id and case_id fill their blocks
+        intake = read_batch(request.stream, max_items=services.settings.batch_max_items,
+                            today=today_in_paris(services.settings.clock),
+                            prepare=lambda raw: case_links.fill_request(lookup, raw, g.caller))
     webhook_url = _webhook_url(intake.webhook_url)
     with services.db.session() as session:
         if key:

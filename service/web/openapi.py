@@ -32,6 +32,7 @@ class Operation:
     responses: dict[int, ResponseSpec]
     description: str = ""
     security: bool = False
+    query: dict[str, str] = field(default_factory=dict)  # query parameter -> description
 
 
 # What an operation answers with one status: a JSON model, one media type (a file or text),
@@ -64,14 +65,16 @@ class ApiDescription:
                   responses: dict[int, ResponseSpec], role: str | None = None,
                   body: type[BaseModel] | None = None, body_media_type: str | None = None,
                   description: str = "", security: bool = False, stream_body: bool = False,
+                  prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                  query: dict[str, str] | None = None,
                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a view on `bp` and describe it. The view receives `body=` (a validated
-        model) when `body` is given, unless `stream_body` (the view reads a large body
-        itself, as it arrives; `body` then only describes it); the caller is in
-        `flask.g.caller`. `security` marks a view that checks the key itself (e.g. only on
-        some ports)."""
+        model) when `body` is given, after `prepare` (if any) completed the raw JSON, unless
+        `stream_body` (the view reads a large body itself, as it arrives; `body` then only
+        describes it); the caller is in `flask.g.caller`. `security` marks a view that checks
+        the key itself (e.g. only on some ports)."""
         op = Operation(method, path, summary, tag, role, body, body_media_type, responses,
-                       description, security)
+                       description, security, dict(query or {}))
         self.operations.append(op)
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,7 +83,8 @@ class ApiDescription:
                 if role is not None:
                     g.caller = require_role(role)
                 if body is not None and not stream_body:
-                    kwargs["body"] = body.model_validate(_json_object())
+                    raw = json_object()
+                    kwargs["body"] = body.model_validate(prepare(raw) if prepare else raw)
                 return view(**kwargs)
 
             bp.add_url_rule(path, view_func=wrapper, methods=[method])
@@ -107,9 +111,13 @@ class ApiDescription:
             if op.description:
                 entry["description"] = op.description
             params = re.findall(r"{(\w+)}", oas_path)
-            if params:
-                entry["parameters"] = [{"name": p, "in": "path", "required": True,
-                                        "schema": {"type": "string"}} for p in params]
+            parameters = [{"name": p, "in": "path", "required": True,
+                           "schema": {"type": "string"}} for p in params]
+            parameters += [{"name": name, "in": "query", "required": False,
+                            "description": text, "schema": {"type": "string"}}
+                           for name, text in op.query.items()]
+            if parameters:
+                entry["parameters"] = parameters
             if op.role or op.security:
                 entry["security"] = [{"bearer": []}]
             if op.role:
@@ -173,7 +181,7 @@ def _reason(status: int) -> str:
     return HTTPStatus(status).phrase
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     if not request.mimetype or request.mimetype != "application/json":
         raise BadRequest("send the body as JSON with Content-Type: application/json")
     return parse_json_object(request.get_data(cache=True))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, HttpUrl
 
 from service.requests import (  # noqa: F401  (re-exported: the edge's own name for them)
     Address,
+    Agency,
     Creditor,
     Debtor,
     DocumentRequest,
@@ -56,6 +57,8 @@ class DocumentOut(BaseModel):
     figures: dict[str, Any] = Field(description="computed figures: see the Figures schema")
     sha256: str
     seal: SealInfo
+    case_id: str | None = None
+    external_reference: str | None = None
     links: DocumentLinks
 
 

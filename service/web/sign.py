@@ -67,6 +67,8 @@ class SignatureRequestIn(Strict):
     signer: Signer
     expires_in_days: Annotated[int, Field(ge=1, le=90)] = 14
     send_email: bool = True
+    case_id: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="the document's case (by default the request joins it anyway)")
 
 
 class SignatureRequestLinks(BaseModel):
@@ -78,6 +80,7 @@ class SignatureRequestLinks(BaseModel):
 class SignatureRequestOut(BaseModel):
     id: str
     document_id: str
+    case_id: str | None = None
     status: str = Field(description="pending, signed, locked, expired or cancelled")
     signer: dict[str, str]
     created_at: str
@@ -100,10 +103,11 @@ def _service() -> SignatureService:
     return signatures(current_app)
 
 
-def _request_json(row: SignatureRequest, url: str | None = None) -> dict[str, Any]:
+def request_json(row: SignatureRequest, url: str | None = None) -> dict[str, Any]:
     base = f"/v1/signature-requests/{row.id}"
     return {
-        "id": row.id, "document_id": row.document_id, "status": row.status,
+        "id": row.id, "document_id": row.document_id, "case_id": row.case_id,
+        "status": row.status,
         "signer": {"name": row.signer_name, "email": row.signer_email},
         "created_at": iso_utc(row.created_at), "expires_at": iso_utc(row.expires_at),
         "closed_at": iso_utc(row.closed_at) if row.closed_at else None,
@@ -122,8 +126,9 @@ def _request_json(row: SignatureRequest, url: str | None = None) -> dict[str, An
                           **ERRORS})
 def create_request(body: SignatureRequestIn) -> tuple[Response, int, dict[str, str]]:
     row, url = _service().create(body.document_id, body.signer.name, body.signer.email,
-                                 body.expires_in_days, body.send_email, g.caller)
-    out = _request_json(row, url)
+                                 body.expires_in_days, body.send_email, g.caller,
+                                 case_id=body.case_id)
+    out = request_json(row, url)
     return jsonify(out), 201, {"Location": out["links"]["self"]}
 
 
@@ -131,14 +136,14 @@ def create_request(body: SignatureRequestIn) -> tuple[Response, int, dict[str, s
                summary="A signature request and its status",
                responses={200: SignatureRequestOut, **ERRORS})
 def get_request(request_id: str) -> Response:
-    return jsonify(_request_json(_service().get(request_id, g.caller)))
+    return jsonify(request_json(_service().get(request_id, g.caller)))
 
 
 @api.operation(bp, "POST", "/v1/signature-requests/<request_id>/cancel", tag=TAG,
                role="system", summary="Cancel a pending request (its link answers 410)",
                responses={200: SignatureRequestOut, **ERRORS})
 def cancel_request(request_id: str) -> Response:
-    return jsonify(_request_json(_service().cancel(request_id, g.caller)))
+    return jsonify(request_json(_service().cancel(request_id, g.caller)))
 
 
 @api.operation(bp, "POST", "/v1/signature-requests/<request_id>/remind", tag=TAG,
@@ -147,7 +152,7 @@ def cancel_request(request_id: str) -> Response:
                responses={200: SignatureRequestOut, 503: ErrorOut, **ERRORS})
 def remind_request(request_id: str) -> Response:
     row, url = _service().remind(request_id, g.caller)
-    return jsonify(_request_json(row, url))
+    return jsonify(request_json(row, url))
 
 
 @api.operation(bp, "GET", "/v1/signature-requests/<request_id>/pdf", tag=TAG, role="system",

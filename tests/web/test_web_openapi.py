@@ -68,7 +68,7 @@ def test_webhooks_are_described_with_their_signature(spec: dict[str, Any]) -> No
     assert spec["openapi"].startswith("3.1")
     assert set(spec["webhooks"]) == {"signature_request.signed", "signature_request.locked",
                                      "signature_request.expired", "batch.done",
-                                     "batch.cancelled"}
+                                     "batch.cancelled", "case.promise_broken"}
     for name, item in spec["webhooks"].items():
         post = item["post"]
         headers = {p["name"]: p for p in post["parameters"]}
