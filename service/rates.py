@@ -124,16 +124,23 @@ def status(table: RateTable, today: date) -> RatesStatus:
                        next_missing=missing, days_left=max(0, (missing.start - today).days))
 
 
-def watch(services: Any, stop: threading.Event, interval: float = 24 * 3600) -> None:
-    """Log the rates warning now and then every ``interval`` seconds, until ``stop``."""
-    while True:
-        try:
-            with services.db.session() as session:
-                table = current_rates(session)
-            message = status(table, today_in_paris(services.settings.clock)).warning()
-            if message:
-                log.warning(message)
-        except Exception:  # a passing database fault must not end the watch
-            log.exception("could not check the rates")
-        if stop.wait(interval):
-            return
+def check_once(services: Any) -> None:
+    """Log the rates warning if one is due now; a database fault is logged, not raised."""
+    try:
+        with services.db.session() as session:
+            table = current_rates(session)
+        message = status(table, today_in_paris(services.settings.clock)).warning()
+        if message:
+            log.warning(message)
+    except Exception:  # a passing database fault must not stop the service or the watch
+        log.exception("could not check the rates")
+
+
+def watch(services: Any, stop: threading.Event, interval: float = 24 * 3600,
+          check_now: bool = True) -> None:
+    """Check the rates (now, unless ``check_now`` is false) and then every ``interval``
+    seconds, until ``stop`` is set."""
+    if check_now:
+        check_once(services)
+    while not stop.wait(interval):
+        check_once(services)

@@ -90,11 +90,12 @@ def serve(app: Flask, settings: Settings) -> None:
     # Everything preloaded so far lives as long as the process: keep it out of the garbage
     # collector's scans, so forked workers neither pay for them nor copy their pages.
     gc.freeze()
-    # The master warns at start, then daily, when a semester with no rates draws near.
-    from service.rates import watch as watch_rates
+    # Warn at start when a semester with no rates draws near; then each HTTP worker checks
+    # daily. Checked here without a thread, and the connection closed: the master forks.
+    from service import rates as rate_store
 
-    threading.Thread(target=watch_rates, args=(services, threading.Event()), daemon=True,
-                     name="amiable-rates-watch").start()
+    rate_store.check_once(services)
+    services.db.dispose()
     pool_pid: int | None = None
     if settings.broker_url is None and settings.batch_workers > 0:
         from service.batches.pool import start_beside_server
@@ -109,6 +110,9 @@ def serve(app: Flask, settings: Settings) -> None:
         # Each HTTP worker runs the outbox thread: e-mails, webhooks and expiry sweeps go
         # out even when no one has used the signing pages since the start.
         signatures(app)
+        threading.Thread(target=rate_store.watch, args=(services, threading.Event()),
+                         kwargs={"check_now": False}, daemon=True,
+                         name="amiable-rates-watch").start()
 
     def child_exit(_server: Any, worker: Any) -> None:
         from service import metrics
