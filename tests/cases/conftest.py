@@ -11,9 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
-from tests.conftest import MASTER_KEY, load_example
-from tests.webhook_receiver import Hooks
+from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example
+from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 
 WEBHOOK_SECRET = "whsec_cases_0123456789"
 # A SIREN whose Luhn key was worked by hand (test_creditors.test_siren_luhn_worked_by_hand).
@@ -24,7 +25,8 @@ CREDITOR_SIREN = "552100554"
 def app(tmp_path_factory: pytest.TempPathFactory, hooks: Hooks) -> Flask:
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("cases"), api_key=MASTER_KEY,
                               public_url="https://amiable.test", webhook_url=hooks.url,
-                              webhook_secret=WEBHOOK_SECRET))
+                              webhook_secret=WEBHOOK_SECRET, **LOOPBACK_WEBHOOKS,
+                              clock=fixed_clock(FROZEN_NOW)))
     app.config["AMIABLE_OUTBOX_POLL_SECONDS"] = 3600.0  # the tests deliver by hand
     return app
 
