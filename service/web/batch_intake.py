@@ -114,7 +114,8 @@ class _Chunks:
     def _check_digits(self, data: bytes) -> None:
         leading = len(data) - len(data.lstrip(_DIGITS))
         if self._trailing_digits + leading > MAX_DIGITS or _LONG_DIGITS.search(data):
-            raise BadRequest(f"the body holds a run of more than {MAX_DIGITS} digits")
+            raise BadRequest(f"the body holds a number with too many digits (more than {MAX_DIGITS} "
+                             "in a row); amounts are decimal strings like \"1250.00\"")
         if leading == len(data):
             self._trailing_digits += leading
         else:
@@ -179,8 +180,8 @@ class _Envelope:
             if event in _OPEN:
                 depth += 1
                 if depth > _ENVELOPE_DEPTH + MAX_DEPTH:
-                    raise BadRequest(f"a document request is nested more than {MAX_DEPTH} "
-                                     "deep")
+                    raise BadRequest(f"the body is nested too deeply: a document request is "
+                                     f"nested more than {MAX_DEPTH} deep")
             elif event in _CLOSE:
                 depth -= 1
                 self.complete = depth == 0

@@ -46,7 +46,8 @@ def test_batch_done_webhook_is_signed(tmp_path: Path, hooks: Hooks) -> None:
 
 def test_without_an_operator_secret_the_default_workspace_signs_with_its_own(
         tmp_path: Path, hooks: Hooks) -> None:
-    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY))
+    app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY, **LOOPBACK_WEBHOOKS,
+                              clock=fixed_clock(FROZEN_NOW)))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     batch = client.post("/v1/batches", headers=headers, json={

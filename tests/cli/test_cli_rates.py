@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from service import audit, ecb
 from service import rates as rate_store
-from service.bootstrap import prepare
+from service.bootstrap import database, prepare
 from service.cli import main
 from service.clock import PARIS, fixed_clock
 from service.config import Settings
@@ -89,7 +89,7 @@ def test_fetch_proposes_then_writes_only_with_apply(data_dir: Path) -> None:
     assert dry.exit_code == 0, dry.output
     assert "2027-S1: ECB 2.65 % (in force since 2026-09-16), legal rates unknown" in dry.stdout
     assert "run again with --apply" in dry.output
-    db = Database(prepare(Settings.from_env()).resolved_database_url)
+    db = database(prepare(Settings.from_env()))
     with db.session() as session:
         assert Semester(2027, 1) not in rate_store.current_rates(session)
 

@@ -83,7 +83,8 @@ def test_a_staff_member_sees_the_templates_of_their_workspace_only(
         account = staff_accounts.create(session, f"juriste@{b.workspace}.example", "Juriste B",
                                         "un mot de passe assez long", b.workspace)
     with client.session_transaction() as cookie:  # signed in as B's staff member
-        cookie.update(staff_id=account.id, since=time.time(), csrf="t" * 32)
+        cookie.update(staff_id=account.id, since=time.time(), csrf="t" * 32,
+                      version=account.session_version)
     base = f"/staff/modeles/relance/versions/{version}"
     for path in ("", "/source", "/apercu.pdf"):
         response = client.get(base + path)

@@ -18,7 +18,8 @@ from tests.conftest import MASTER_KEY, load_example
 
 AUTH = {"Authorization": f"Bearer {MASTER_KEY}"}
 HUGE_INT = "9" * 5000
-DEEP = "[" * 100_000 + "]" * 100_000
+# Inside an object, so that a parser that checks the top level first still has to go deep.
+DEEP = '{"documents": [' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "]}"
 JSON_ENDPOINTS = [("POST", "/v1/documents"), ("POST", "/v1/batches"),
                   ("POST", "/v1/signature-requests"), ("PUT", "/v1/rates/2026-S2"),
                   ("POST", "/v1/templates/relance/versions/1/preview")]

@@ -23,14 +23,15 @@ from sqlalchemy import update
 
 from service import create_app
 from service.batches import worker
+from service.clock import fixed_clock
 from service.config import PROJECT_ROOT, Settings
 from service.db import utcnow
 from service.signature_requests import signatures
 from service.signature_requests.models import SignatureRequest
-from tests.conftest import MASTER_KEY, load_example, relance_batch
+from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example, relance_batch
 from tests.security.conftest import Tenant, make_tenant
 from tests.signature_requests.conftest import wait_for
-from tests.webhook_receiver import Hooks, receiving_hooks
+from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks, receiving_hooks
 
 OPERATOR_SECRET = "whsec_operator_0123456789"
 
@@ -48,7 +49,8 @@ def readme_verifier() -> Any:
 @pytest.fixture
 def hooked(tmp_path: Path) -> Iterator[tuple[Flask, Hooks, Tenant, Tenant]]:
     app = create_app(Settings(data_dir=tmp_path, api_key=MASTER_KEY,
-                              webhook_secret=OPERATOR_SECRET))
+                              webhook_secret=OPERATOR_SECRET, **LOOPBACK_WEBHOOKS,
+                              clock=fixed_clock(FROZEN_NOW)))
     with receiving_hooks() as hooks:
         yield app, hooks, make_tenant(app, "a"), make_tenant(app, "b")
     app.extensions["amiable"].db.engine.dispose()
