@@ -14,10 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from pki_server import ServedPki
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
 from service.domain.words import amount_in_words
 from tests import tampering
-from tests.conftest import MASTER_KEY, load_example
+from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example
 from tests.pdf_checks import independent_validators_accept, pdfa_problems
 from tests.signature_requests.conftest import Mailbox, code_in, free_port
 from tests.signature_requests.test_sigreq_signing_http import Debtor
@@ -46,7 +47,7 @@ def lta_app(tmp_path_factory: pytest.TempPathFactory, test_pki: ServedPki,
     app = create_app(Settings(
         data_dir=folder / "data", api_key=MASTER_KEY, seal_p12=p12, tsa_url=test_pki.tsa_url(),
         trust_roots=roots, smtp_host="127.0.0.1", smtp_port=mail.port,
-        signer_ca_password="a password from the environment"))
+        signer_ca_password="a password from the environment", clock=fixed_clock(FROZEN_NOW)))
     app.config["AMIABLE_OUTBOX_POLL_SECONDS"] = 0.1
     yield app
     app.extensions["amiable"].db.engine.dispose()

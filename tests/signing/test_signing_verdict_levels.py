@@ -12,10 +12,11 @@ from cryptography.hazmat.primitives import serialization
 from pki_server import ServedPki
 
 from service import create_app
+from service.clock import fixed_clock
 from service.config import Settings
 from service.renewal import renew_archive_timestamps
 from tests import tampering
-from tests.conftest import MASTER_KEY, load_example
+from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example
 from tests.pdf_checks import independent_validators_accept, pdfa_problems
 
 HEADERS = {"Authorization": f"Bearer {MASTER_KEY}"}
@@ -36,7 +37,7 @@ def level_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         p12.write_bytes(test_pki.seal_p12())
     app = create_app(Settings(data_dir=folder / "data", api_key=MASTER_KEY, seal_p12=p12,
                               tsa_url=test_pki.tsa_url(), trust_roots=roots,
-                              seal_lta=bool(LEVELS[level]["lta"])))
+                              seal_lta=bool(LEVELS[level]["lta"]), clock=fixed_clock(FROZEN_NOW)))
     yield level, app
     app.extensions["amiable"].db.engine.dispose()
 
