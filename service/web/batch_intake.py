@@ -114,8 +114,9 @@ class _Chunks:
     def _check_digits(self, data: bytes) -> None:
         leading = len(data) - len(data.lstrip(_DIGITS))
         if self._trailing_digits + leading > MAX_DIGITS or _LONG_DIGITS.search(data):
-            raise BadRequest(f"the body holds a number with too many digits (more than {MAX_DIGITS} "
-                             "in a row); amounts are decimal strings like \"1250.00\"")
+            raise BadRequest(f"the body holds a number with too many digits (more than "
+                             f"{MAX_DIGITS} in a row); amounts are decimal strings like "
+                             "\"1250.00\"")
         if leading == len(data):
             self._trailing_digits += leading
         else:
