@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
+from service.auth import Caller
 from service.clock import fixed_clock
 from service.config import Settings
 from tests.conftest import FROZEN_NOW, MASTER_KEY, load_example
@@ -19,6 +20,9 @@ from tests.webhook_receiver import LOOPBACK_WEBHOOKS, Hooks
 WEBHOOK_SECRET = "whsec_cases_0123456789"
 # A SIREN whose Luhn key was worked by hand (test_creditors.test_siren_luhn_worked_by_hand).
 CREDITOR_SIREN = "552100554"
+# The cases are made with the master key, in the default workspace; reading their documents
+# back through the services takes a caller of that workspace (not an admin, who would see all).
+OWNER = Caller(key_id="key_owner", name="owner", roles=frozenset({"system"}))
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import time_machine
 from service.auth import Caller
 from service.domain.references import rf_valid
 from service.errors import NotFound
+from tests.cases.conftest import OWNER
 from tests.conftest import load_example
 from tests.signature_requests.conftest import wait_for
 from tests.webhook_receiver import Hooks
@@ -38,7 +39,7 @@ def test_a_case_has_a_stable_reference_on_every_document(
     assert second.status_code == 201, second.get_json()
     documents = app.extensions["amiable"].documents
     for response in (first, second):
-        stored = documents.get(response.get_json()["id"])
+        stored = documents.get(response.get_json()["id"], OWNER)
         assert stored.request["reference"] == case["payment_reference"]
         assert stored.request["debtor"]["name"] == "Menuiserie Roux et Fils SARL"
         assert stored.request["creditor"]["name"] == "ACME SAS"

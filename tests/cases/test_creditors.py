@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service.creditors.checks import LogoRefused, check_logo, siren_ok
-from tests.cases.conftest import profile_body
+from tests.cases.conftest import OWNER, profile_body
 from tests.conftest import load_example
 
 
@@ -143,7 +143,7 @@ def test_document_from_a_profile_keeps_its_copy(api: Callable[..., Any],
     assert response.status_code == 201, response.get_json()
     doc_id = response.get_json()["id"]
     api("PATCH", creditor["links"]["self"], json={"name": "ACME Holding SAS"})
-    document = app.extensions["amiable"].documents.get(doc_id)
+    document = app.extensions["amiable"].documents.get(doc_id, OWNER)
     assert document.request["creditor"]["name"] == "ACME SAS"
     assert document.request["creditor"]["rcs_city"] == "Paris"
     assert document.request["creditor"]["share_capital"] == "50000.00"
@@ -184,7 +184,7 @@ def test_a_collection_agency_letter_carries_the_r124_4_mentions(
     assert second.status_code == 201, second.get_json()
     from tests.pdf_checks import pdf_text
 
-    stored = app.extensions["amiable"].documents.get(second.get_json()["id"])
+    stored = app.extensions["amiable"].documents.get(second.get_json()["id"], OWNER)
     assert stored.request["creditor"]["name"] == "Atelier Lumière SAS"
     assert stored.request["creditor"]["iban"] is None
     assert stored.request["agency"]["iban"] == "FR7630006000011234567890189"
