@@ -18,6 +18,7 @@ from service.errors import BadRequest, NotFound, ServiceError
 from service.listing import parse_datetime, parse_limit
 from service.web.api import api
 from service.web.openapi import json_object
+from service.web.ops_models import _Event
 from service.web.schemas import DocumentOut, ErrorOut
 from service.web.sign import SignatureRequestOut, request_json
 from service.web.webhooks import _VERIFY as SIGNED_WEBHOOKS
@@ -46,11 +47,10 @@ class PromiseBrokenData(BaseModel):
     promise: BrokenPromise
 
 
-class PromiseBrokenEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^evt_[0-9a-f]{24}$")
+class PromiseBrokenEvent(_Event):
+    """The envelope of every webhook (id, created_at, and since tenancy its workspace)."""
+
     type: Literal["case.promise_broken"]
-    created_at: str
     data: PromiseBrokenData
 
 

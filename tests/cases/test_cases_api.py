@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -100,7 +101,8 @@ def test_exchanges_are_chained_and_corrections_name_what_they_correct(
 def test_payments_are_allocated_oldest_first(api: Callable[..., Any],
                                              new_case: Callable[..., Any]) -> None:
     case = new_case()  # AL-2025-0412 3120.00 (due 14/05), AL-2025-0533 845.60 - 300.00
-    paid = api("POST", case["links"]["payments"], json={"date": "2025-09-10",
+    # Dated before the suite's frozen day (Monday 1 September 2025): a payment received.
+    paid = api("POST", case["links"]["payments"], json={"date": "2025-08-28",
                                                         "amount": "3200.00"})
     assert paid.status_code == 201, paid.get_json()
     assert paid.get_json()["data"]["allocation"] == [
@@ -110,7 +112,7 @@ def test_payments_are_allocated_oldest_first(api: Callable[..., Any],
     # 3120.00 + 845.60 = 3965.60 invoiced; 300.00 + 3200.00 paid; 465.60 left.
     assert detail["balance"] == {"invoiced": "3965.60", "paid": "3500.00",
                                  "left_on_invoices": "465.60"}
-    over = api("POST", case["links"]["payments"], json={"date": "2025-09-11",
+    over = api("POST", case["links"]["payments"], json={"date": "2025-08-29",
                                                         "amount": "465.61"})
     assert over.status_code == 422
     assert "0.01" in over.get_json()["error"]["message"]
@@ -133,31 +135,42 @@ def test_status_transitions(api: Callable[..., Any], new_case: Callable[..., Any
 
 
 def test_a_broken_promise_shows_and_sends_a_webhook(
-        api: Callable[..., Any], new_case: Callable[..., Any], app: Any, hooks: Hooks) -> None:
+        api: Callable[..., Any], new_case: Callable[..., Any], app: Any, hooks: Hooks,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    services = app.extensions["amiable"]
+
+    @contextmanager
+    def on_day(day: date) -> Iterator[None]:
+        # The app's clock is frozen on Monday 1 September 2025: the case files' "today"
+        # (payments, the sweep, the promises' status) follows the day travelled to, as does
+        # the moment an exchange is logged.
+        with time_machine.travel(day, tick=False), monkeypatch.context() as patch:
+            patch.setattr(services.cases, "today", lambda: day)
+            yield
+
     case = new_case(external_reference="CRM-PROMISE")
-    with time_machine.travel(date(2026, 11, 2), tick=False):
+    with on_day(date(2025, 9, 1)):  # the frozen day; the promise is for nine days later
         made = api("POST", case["links"]["exchanges"], json={
             "type": "call", "direction": "in", "summary": "Promet de payer 500 € le 10",
-            "outcome": "promise_to_pay", "promise": {"date": "2026-11-10", "amount": "500"}})
+            "outcome": "promise_to_pay", "promise": {"date": "2025-09-10", "amount": "500"}})
         assert made.status_code == 201, made.get_json()
         kept_case = new_case(external_reference="CRM-KEPT")
         api("POST", kept_case["links"]["exchanges"], json={
             "type": "note", "summary": "Promesse par courriel", "outcome": "promise_to_pay",
-            "promise": {"date": "2026-11-10", "amount": "100"}})
-    with time_machine.travel(date(2026, 11, 9), tick=False):
-        kept_paid = api("POST", kept_case["links"]["payments"], json={"date": "2026-11-09",
+            "promise": {"date": "2025-09-10", "amount": "100"}})
+    with on_day(date(2025, 9, 9)):
+        kept_paid = api("POST", kept_case["links"]["payments"], json={"date": "2025-09-09",
                                                                       "amount": "100"})
         # A part payment: the promise is not kept.
-        part = api("POST", case["links"]["payments"], json={"date": "2026-11-05",
+        part = api("POST", case["links"]["payments"], json={"date": "2025-09-05",
                                                             "amount": "200"})
         assert kept_paid.status_code == part.status_code == 201
-    services = app.extensions["amiable"]
     from service.signature_requests import signatures
 
     outbox = signatures(app).outbox
-    with time_machine.travel(date(2026, 11, 10), tick=False):
+    with on_day(date(2025, 9, 10)):
         assert services.cases.sweep_promises(outbox.webhook) == 0  # its date: not yet
-    with time_machine.travel(date(2026, 11, 11), tick=False):
+    with on_day(date(2025, 9, 11)):
         shown = api("GET", case["links"]["self"]).get_json()
         assert [p["status"] for p in shown["promises"]] == ["broken"]  # before the sweep
         assert services.cases.sweep_promises(outbox.webhook) == 1
@@ -174,7 +187,7 @@ def test_a_broken_promise_shows_and_sends_a_webhook(
     from service.web.cases_api import PromiseBrokenEvent
 
     PromiseBrokenEvent.model_validate(sent[0])  # the payload is what /openapi.json says
-    assert sent[0]["data"]["promise"] == {"date": "2026-11-10", "amount": "500.00",
+    assert sent[0]["data"]["promise"] == {"date": "2025-09-10", "amount": "500.00",
                                           "paid": "200.00",
                                           "exchange_hash": made.get_json()["hash"]}
     detail = api("GET", case["links"]["self"]).get_json()
