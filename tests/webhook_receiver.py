@@ -24,7 +24,7 @@ class Hooks:
 
     def of(self, event_type: str, request_id: str) -> list[dict[str, Any]]:
         return [h for h in list(self.received)
-                if h["json"]["type"] == event_type and h["json"]["data"]["id"] == request_id]
+                if h["json"]["type"] == event_type and h["json"]["data"].get("id") == request_id]
 
 
 def _hook_handler(hooks: Hooks) -> type[BaseHTTPRequestHandler]:
