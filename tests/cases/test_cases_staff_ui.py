@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page, expect
 
 from service.auth import Caller
 from service.authoring import staff_accounts
 from service.cases.schema import CaseIn
 from service.creditors.schema import CreditorProfileIn
+from tests.browser import chromium, serving
 from tests.cases.conftest import profile_body
 from tests.cases.test_cases_api import letter_for
 from tests.conftest import MASTER_KEY, load_example
 from tests.pdf_checks import pdf_text
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 EMAIL, PASSWORD = "paul@example.org", "un mot de passe assez long"
 # Set AMIABLE_SCREENSHOTS=<folder> to keep images of the pages for a look.
 SHOTS = os.environ.get("AMIABLE_SCREENSHOTS")
@@ -35,23 +31,14 @@ SHOTS = os.environ.get("AMIABLE_SCREENSHOTS")
 def base_url(app: Flask) -> Iterator[str]:
     with app.extensions["amiable"].db.session() as session:
         staff_accounts.create(session, EMAIL, "Paul Gestionnaire", PASSWORD)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is needed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -8,22 +8,18 @@ policies (nothing refused) and cannot be framed by another origin.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser
 
 from service import create_app
 from service.config import Settings
+from tests.browser import chromium, serving
 from tests.conftest import MASTER_KEY
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 AUTH = {"Authorization": f"Bearer {MASTER_KEY}"}
 PAGES = ["/docs", "/verify", "/staff/connexion"]
 OTHERS = ["/healthz", "/openapi.json", "/v1/documents/doc_nope", "/v1/templates", "/nowhere",
@@ -62,23 +58,14 @@ def test_no_hsts_when_the_public_url_is_http(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is needed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("path", PAGES)
